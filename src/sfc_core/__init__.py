@@ -1,0 +1,92 @@
+"""Shared core of the SF Compute Images SDK: configuration, models, errors and the call loop.
+
+Operations live in ``sfc_funcs``, one module each; this package holds what they share.
+"""
+
+from sfc_core._config import (
+    DEFAULT_SERVER_URL,
+    TOKEN_ENV,
+    VERSION,
+    HookContext,
+    Hooks,
+    RequestOptions,
+    RetryConfig,
+    Security,
+    SfcCore,
+)
+from sfc_core._errors import (
+    ApiError,
+    BadRequestError,
+    ConflictError,
+    ErrorDetail,
+    FileChangedError,
+    ForbiddenError,
+    InputValidationError,
+    IntegrityError,
+    InternalServerError,
+    LocalFileError,
+    NotFoundError,
+    ResponseValidationError,
+    SfcConnectionError,
+    SfcDefaultError,
+    SfcError,
+    SfcException,
+    SfcTimeoutError,
+    TransferError,
+    UnauthorizedError,
+    UnprocessableEntityError,
+)
+from sfc_core._http import ResponseData
+from sfc_core._models import (
+    DeleteImageResponse,
+    ImageDownloadResponse,
+    ImageListEntry,
+    ImageUploadResponse,
+    ImageUploadStatus,
+    ListImagesResponse,
+    UploadPartResponse,
+    UploadStatus,
+)
+
+__version__ = VERSION
+
+__all__ = [
+    "DEFAULT_SERVER_URL",
+    "TOKEN_ENV",
+    "ApiError",
+    "BadRequestError",
+    "ConflictError",
+    "DeleteImageResponse",
+    "ErrorDetail",
+    "FileChangedError",
+    "ForbiddenError",
+    "HookContext",
+    "Hooks",
+    "ImageDownloadResponse",
+    "ImageListEntry",
+    "ImageUploadResponse",
+    "ImageUploadStatus",
+    "InputValidationError",
+    "IntegrityError",
+    "InternalServerError",
+    "ListImagesResponse",
+    "LocalFileError",
+    "NotFoundError",
+    "RequestOptions",
+    "ResponseData",
+    "ResponseValidationError",
+    "RetryConfig",
+    "Security",
+    "SfcConnectionError",
+    "SfcCore",
+    "SfcDefaultError",
+    "SfcError",
+    "SfcException",
+    "SfcTimeoutError",
+    "TransferError",
+    "UnauthorizedError",
+    "UnprocessableEntityError",
+    "UploadPartResponse",
+    "UploadStatus",
+    "__version__",
+]
