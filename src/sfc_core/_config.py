@@ -17,7 +17,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
@@ -36,6 +36,22 @@ TOKEN_ENV = "SFC_VMORCH_BEARER_AUTH"  # noqa: S105 - a variable name, not a secr
 VERSION = "0.1.0"
 DEFAULT_USER_AGENT = f"sfc-images/{VERSION} python/{sys.version_info[0]}.{sys.version_info[1]}"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _int_set(values: Iterable[int]) -> frozenset[int]:
+    return frozenset(values)
+
+
+def _before_hooks(values: Iterable[BeforeRequestHook]) -> tuple[BeforeRequestHook, ...]:
+    return tuple(values)
+
+
+def _success_hooks(values: Iterable[AfterSuccessHook]) -> tuple[AfterSuccessHook, ...]:
+    return tuple(values)
+
+
+def _error_hooks(values: Iterable[AfterErrorHook]) -> tuple[AfterErrorHook, ...]:
+    return tuple(values)
 
 
 def _positive(name: str, value: float | None, *, allow_none: bool = False) -> None:
@@ -84,7 +100,7 @@ class RetryConfig:
     max_interval: float = 30.0
     exponent: float = 2.0
     max_retry_after: float = 60.0
-    statuses: frozenset[int] = field(default=RETRYABLE_STATUSES, converter=frozenset)
+    statuses: frozenset[int] = field(default=RETRYABLE_STATUSES, converter=_int_set)
     connection_errors: bool = True
 
     def __attrs_post_init__(self) -> None:
@@ -120,6 +136,11 @@ class HookContext:
     attempt: int
 
 
+BeforeRequestHook = Callable[[HookContext, httpx.Request], None]
+AfterSuccessHook = Callable[[HookContext, "ResponseData"], None]
+AfterErrorHook = Callable[[HookContext, "SfcError", "ResponseData | None"], None]
+
+
 @frozen(kw_only=True)
 class Hooks:
     """Callbacks for tracing and metrics. They run inline and must not block for long.
@@ -133,15 +154,9 @@ class Hooks:
             context, the error value and the ``ResponseData`` when there was a response.
     """
 
-    before_request: tuple[Callable[[HookContext, httpx.Request], None], ...] = field(
-        default=(), converter=tuple
-    )
-    after_success: tuple[Callable[[HookContext, ResponseData], None], ...] = field(
-        default=(), converter=tuple
-    )
-    after_error: tuple[Callable[[HookContext, SfcError, ResponseData | None], None], ...] = field(
-        default=(), converter=tuple
-    )
+    before_request: tuple[BeforeRequestHook, ...] = field(default=(), converter=_before_hooks)
+    after_success: tuple[AfterSuccessHook, ...] = field(default=(), converter=_success_hooks)
+    after_error: tuple[AfterErrorHook, ...] = field(default=(), converter=_error_hooks)
 
 
 def _pairs(value: Mapping[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

@@ -52,9 +52,8 @@ def _preview_bytes(body: bytes) -> str:
 def _headers_tuple(
     headers: Mapping[str, str] | tuple[tuple[str, str], ...],
 ) -> tuple[tuple[str, str], ...]:
-    if isinstance(headers, tuple):
-        return headers
-    return tuple((k.lower(), v) for k, v in headers.items())
+    pairs = headers if isinstance(headers, tuple) else tuple(headers.items())
+    return tuple((name.lower(), value) for name, value in pairs)
 
 
 class SfcException(Exception):  # noqa: N818 - mirrors the value type's name on purpose

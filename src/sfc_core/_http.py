@@ -411,9 +411,12 @@ def _headers(response: httpx.Response) -> tuple[tuple[str, str], ...]:
 
 
 def _collect(chunks: list[bytes], chunk: bytes, size: int, limit: int) -> tuple[int, bool]:
+    """Append ``chunk`` unless that would pass ``limit``; report whether it did."""
+    if size + len(chunk) > limit:
+        chunks.append(chunk[: limit - size])
+        return limit, True
     chunks.append(chunk)
-    size += len(chunk)
-    return size, size > limit
+    return size + len(chunk), False
 
 
 def _send_sync(client: httpx.Client, effect: Send) -> Received | Unreachable:
