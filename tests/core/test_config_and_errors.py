@@ -86,7 +86,7 @@ def test_a_server_url_path_prefix_is_kept_and_trailing_slash_dropped() -> None:
 )
 def test_bad_timeouts_are_refused(settings: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="positive"):
-        SfcCore(bearer_auth="t", **settings)
+        SfcCore(bearer_auth="t", **settings)  # type: ignore[arg-type]
 
 
 def test_retry_config_rules() -> None:
@@ -212,7 +212,8 @@ def test_errors_are_values_that_can_be_raised(error: SfcError) -> None:
 def test_error_classes_are_distinct_even_with_equal_fields() -> None:
     a = NotFoundError(status=404, method="GET", path="/x")
     assert a == NotFoundError(status=404, method="GET", path="/x")
-    assert a != SfcDefaultError(status=404, method="GET", path="/x")
+    other: SfcError = SfcDefaultError(status=404, method="GET", path="/x")
+    assert a != other
     assert NotFoundError.status_code == 404
 
 
