@@ -1,0 +1,305 @@
+"""The ``sfc`` command: parse the command line, set up a session, run one command.
+
+Global options (``--json``, ``--quiet``, ``--debug``, ``--local``, ``--base-url``) are accepted
+before or after the command words: each subcommand parser repeats them with a ``SUPPRESS``
+default, so a value given there lands in the namespace and an absent one does not overwrite the
+top-level default.
+
+Exit codes: 0 success, 1 API or transfer failure, 2 usage error (bad arguments, no token),
+130 interrupted by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from sfc_cli import _commands
+from sfc_cli._commands import Session
+from sfc_cli._format import parse_size, redact_token
+from sfc_cli._problems import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
+from sfc_core import DEFAULT_SERVER_URL, TOKEN_ENV, SfcCore, __version__
+
+BASE_URL_ENV = "SFC_BASE_URL"
+
+_DESCRIPTION = f"""\
+Manage SF Compute images: the machine images GPU nodes boot from.
+
+The API token is read from {TOKEN_ENV}; it is never taken on the command line, where other
+users of the machine could read it in the process list.
+"""
+
+_EPILOG = """\
+exit codes: 0 success, 1 API or transfer failure, 2 usage error, 130 interrupted
+
+examples:
+  sfc images list --all
+  sfc images upload disk.img --name ubuntu-24.04-cuda --part-size 128MiB
+  sfc images download image_k3R-nX9vLm7Qp2Yw5Jd8F -o disk.img
+  sfc --local images list          (a local emulator, data kept between runs)
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=default(None),
+        help=f"API base URL (default ${BASE_URL_ENV}, else {DEFAULT_SERVER_URL})",
+    )
+    group.add_argument(
+        "--local",
+        action="store_true",
+        default=default(False),
+        help="use a local emulator started for this command; images persist in "
+        "$XDG_DATA_HOME/sfc-images/local (~/.local/share/sfc-images/local)",
+    )
+    group.add_argument(
+        "--json", action="store_true", default=default(False), help="print results as JSON"
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress bars or notes; print only results",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log requests to stderr (the token is redacted)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, every subcommand included."""
+    parser = argparse.ArgumentParser(
+        prog="sfc",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sfc {__version__}")
+    _add_global_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(
+        group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+    ) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help_text, description=help_text)
+        _add_global_options(sub, top=False)
+        return sub
+
+    images = commands.add_parser("images", help="list, get, upload, download and delete images")
+    _add_global_options(images, top=False)
+    image_commands = images.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = command(image_commands, "list", "list images, newest first")
+    listing.add_argument("--all", action="store_true", help="follow every page")
+    listing.add_argument("--include-deleted", action="store_true", help="also list deleted images")
+    listing.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        help="images per page, 1 to 200 (default 50); without --all, one page is shown",
+    )
+    listing.set_defaults(handler=_commands.list_images)
+
+    get = command(image_commands, "get", "show one image")
+    get.add_argument("image_id", metavar="ID", help="image id, image_...")
+    get.set_defaults(handler=_commands.get_image)
+
+    delete = command(image_commands, "delete", "delete an image (its name becomes free)")
+    delete.add_argument("image_id", metavar="ID", help="image id, image_...")
+    delete.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(handler=_commands.delete_image)
+
+    upload = command(
+        image_commands,
+        "upload",
+        "upload a raw disk image; re-running the same command resumes an interrupted upload",
+    )
+    upload.add_argument("file", metavar="FILE", type=Path, help="the image file")
+    upload.add_argument("--name", required=True, help="image name: letters, digits, . _ -")
+    upload.add_argument(
+        "--concurrency", type=_positive_int, default=4, metavar="N", help="parts in flight (4)"
+    )
+    upload.add_argument(
+        "--part-size",
+        type=_size,
+        metavar="SIZE",
+        help="bytes per part: 64MiB, 128M, 1G ... (default: chosen from the file size)",
+    )
+    upload.set_defaults(handler=_commands.upload_image)
+
+    download = command(image_commands, "download", "download an image and verify its sha256")
+    download.add_argument("image_id", metavar="ID", help="image id, image_...")
+    download.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="file or folder to write to (default: the image's name in the current folder)",
+    )
+    download.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    download.add_argument(
+        "--concurrency", type=_positive_int, default=4, metavar="N", help="ranges in flight (4)"
+    )
+    download.set_defaults(handler=_commands.download_image)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="run a local Images API server (same as sfc-emulator)",
+        description="Run a local Images API server until Ctrl-C (same as sfc-emulator).",
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="interface (default %(default)s)")
+    emulator.add_argument("--port", type=int, default=8080, help="port, 0 for any (8080)")
+    emulator.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="state folder (default $XDG_DATA_HOME/sfc-emulator)",
+    )
+    emulator.add_argument(
+        "--token", help="token the server accepts (default: a random one, printed at start)"
+    )
+    emulator.add_argument(
+        "--min-part-size", type=_size, metavar="SIZE", help="smallest non-last part (5MiB)"
+    )
+    emulator.add_argument("--access-log", action="store_true", help="log every request")
+    emulator.set_defaults(handler=None)
+    return parser
+
+
+def _emulator_argv(args: argparse.Namespace) -> list[str]:
+    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.data is not None:
+        argv += ["--data", str(args.data)]
+    if args.token is not None:
+        argv += ["--token", args.token]
+    if args.min_part_size is not None:
+        argv += ["--min-part-size", str(args.min_part_size)]
+    if args.access_log:
+        argv.append("--access-log")
+    return argv
+
+
+class _RedactToken(logging.Filter):
+    """Belt and braces: the SDK never logs the token, and this makes sure no line carries it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_token(message, self._token)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def _enable_debug_logging(token: str | None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    if token:
+        handler.addFilter(_RedactToken(token))
+    for name, level in (("sfc", logging.DEBUG), ("httpx", logging.INFO)):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.addHandler(handler)
+
+
+@contextlib.contextmanager
+def _session(args: argparse.Namespace, environ: Mapping[str, str]) -> Iterator[Session]:
+    """The core and output settings for one command; with ``--local``, the emulator too."""
+    quiet: bool = args.quiet
+    as_json: bool = args.json
+    with contextlib.ExitStack() as stack:
+        token: str | None
+        if args.local:
+            from sfc_cli._local import local_server  # keeps uvicorn off the path
+
+            server = stack.enter_context(local_server(environ))
+            url, token = server.url, server.token
+        else:
+            url = args.base_url or environ.get(BASE_URL_ENV) or DEFAULT_SERVER_URL
+            token = environ.get(TOKEN_ENV) or None
+        if args.debug:
+            _enable_debug_logging(token)
+        core = stack.enter_context(SfcCore(server_url=url, bearer_auth=token))
+        yield Session.create(core=core, as_json=as_json, quiet=quiet)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _check_usage(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    if args.local and args.base_url:
+        raise _UsageError("--local and --base-url exclude each other")
+    if args.local:
+        return
+    if not environ.get(TOKEN_ENV):
+        raise _UsageError(f"no API token: set {TOKEN_ENV} (or use --local for a local emulator)")
+    url = args.base_url or environ.get(BASE_URL_ENV)
+    if url:
+        try:
+            SfcCore(server_url=url, bearer_auth="-")
+        except ValueError as exc:
+            source = "--base-url" if args.base_url else BASE_URL_ENV
+            raise _UsageError(f"bad {source}: {exc}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``sfc`` with ``argv`` (default: the process arguments); returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "emulator":
+        from sfc_emulator.__main__ import main as emulator_main
+
+        return emulator_main(_emulator_argv(args))
+    try:
+        _check_usage(args, os.environ)
+    except _UsageError as exc:
+        print(f"sfc: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with _session(args, os.environ) as session:
+            code: int = args.handler(session, args)
+            return code
+    except KeyboardInterrupt:
+        print("sfc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`sfc images list | head`): stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
