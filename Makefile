@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 typecheck: venv
 	$(BIN)/mypy
