@@ -1,0 +1,658 @@
+"""Upload a local file as an image, in parallel parts, resumably: ``images_upload_file``.
+
+Theory of operation. Arguments and the file are checked first (a missing, empty or too large
+file, a bad name or part size fails before any image is created). Then ``images_start_upload``
+creates the image, and a pool of ``concurrency`` workers uploads the parts: each takes the next
+part in file order as soon as it is free, asks ``images_upload_part`` for a fresh presigned URL
+and ``PUT``s the part's bytes, streamed from the file a chunk at a time, with ``Content-Length``
+set and no ``Authorization`` header. As the chunks go out they also pass through an in-order
+hash sequencer (``sfc_core._transfer_hash``), so the file's SHA-256 is computed in the same single
+read; memory stays bounded by the sequencer's window, whatever the file size. Finally the file is
+checked to be unchanged and ``images_complete_upload`` is called with the hash.
+
+A part is retried from its first byte on 408/429/5XX and connection failures (``RetryConfig``,
+honouring ``Retry-After``); a 403 saying the URL expired (or any 403 after ``expires_at``) gets a
+new URL. Any other failure stops the other workers and is returned as a ``TransferError`` naming
+the part. The file is stat-ed after each part and before completing: if its size or modification
+time moved, the upload stops with ``FileChangedError``, so the API is never told a hash of bytes
+that were not uploaded.
+
+Resume. Progress is recorded in a small JSON file, one per (API server and query, absolute file
+path, image name), in ``$SFC_STATE_DIR`` if set, else ``$XDG_CACHE_HOME/sfc-images/uploads/``,
+else ``~/.cache/sfc-images/uploads/`` (or ``TransferConfig(state_dir=...)``). It holds the image
+id, the part size, the file's size and modification time and the numbers of the parts the store
+acknowledged, and is rewritten atomically after every part. Running the same upload again (same
+file, unchanged, same name) continues that image: the parts already sent are read only to hash
+them, the others are uploaded (with the recorded part size, whatever ``part_size`` says). If the
+recorded image is gone or no longer accepts parts, a fresh upload starts. The record is removed
+once the upload completes. Interrupting an upload (Ctrl-C, cancelling the task) saves the record
+before the exception propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from attrs import evolve, frozen
+from returns.pipeline import is_successful
+from returns.result import Failure, Result, Success
+
+from sfc_core import (
+    BadRequestError,
+    ConflictError,
+    FileChangedError,
+    ForbiddenError,
+    ImageListEntry,
+    ImageUploadResponse,
+    InputValidationError,
+    InternalServerError,
+    LocalFileError,
+    NotFoundError,
+    RequestOptions,
+    ResponseValidationError,
+    Security,
+    SfcConnectionError,
+    SfcCore,
+    SfcDefaultError,
+    SfcError,
+    SfcTimeoutError,
+    TransferError,
+    UnauthorizedError,
+    UnprocessableEntityError,
+    UploadPartResponse,
+)
+from sfc_core import _validation as validate
+from sfc_core._http import CallSettings, Sleep, resolve_settings
+from sfc_core._transfer import (
+    MAX_CONCURRENCY,
+    ApiCall,
+    Blocking,
+    LocalFailure,
+    Pool,
+    PoolSnapshot,
+    ProgressCallback,
+    Put,
+    Read,
+    RunPool,
+    SharedFile,
+    Steps,
+    StorageAnswer,
+    TransferConfig,
+    local_file_error,
+)
+from sfc_core._transfer_async import drive_async
+from sfc_core._transfer_hash import HashSequencer
+from sfc_core._transfer_plan import MAX_PARTS, PartPlan, check_part_size, plan_parts
+from sfc_core._transfer_progress import ProgressMeter
+from sfc_core._transfer_state import (
+    FileIdentity,
+    UploadRecord,
+    read_record,
+    remove_record,
+    state_dir,
+    upload_record_name,
+    write_atomic,
+)
+from sfc_core._transfer_storage import (
+    describe_reply,
+    storage_error,
+    storage_retry_delay,
+    url_expired,
+)
+from sfc_core._transfer_sync import drive_sync
+from sfc_funcs.images_complete_upload import images_complete_upload, images_complete_upload_async
+from sfc_funcs.images_get import images_get, images_get_async
+from sfc_funcs.images_start_upload import images_start_upload, images_start_upload_async
+from sfc_funcs.images_upload_part import images_upload_part, images_upload_part_async
+
+__all__ = [
+    "ImagesUploadFileError",
+    "TransferConfig",
+    "images_upload_file",
+    "images_upload_file_async",
+]
+
+logger = logging.getLogger("sfc")
+
+ImagesUploadFileError = (
+    BadRequestError
+    | UnauthorizedError
+    | ForbiddenError
+    | NotFoundError
+    | ConflictError
+    | UnprocessableEntityError
+    | InternalServerError
+    | SfcDefaultError
+    | ResponseValidationError
+    | SfcConnectionError
+    | SfcTimeoutError
+    | InputValidationError
+    | TransferError
+    | FileChangedError
+    | LocalFileError
+)
+"""Every error ``images_upload_file`` can return: those of ``images_start_upload``,
+``images_get`` (checking a recorded upload) and ``images_complete_upload`` as they are;
+``TransferError`` for a part that could not be uploaded (the API or storage error is its
+``cause``); ``FileChangedError``; ``LocalFileError``; ``InputValidationError``."""
+
+MAX_URL_RENEWALS = 8
+"""Expired URLs renewed for one part before giving up: more means the URLs live shorter than
+one part takes to send."""
+
+_RESUMABLE_STATUSES = frozenset({"started", "uploading"})
+
+
+@frozen
+class _Source:
+    """The file being uploaded, opened once for all workers."""
+
+    path: Path
+    file: SharedFile
+    identity: FileIdentity
+
+
+@frozen
+class _PartTask:
+    part: int
+    hash_only: bool
+
+
+@frozen(kw_only=True)
+class _Upload:
+    """One call's arguments, checked."""
+
+    core: SfcCore
+    path: str | os.PathLike[str]
+    name: str
+    concurrency: int
+    part_size: int | None
+    progress: ProgressCallback | None
+    security: Security | None
+    options: RequestOptions | None
+    config: TransferConfig
+    record_dir: Path | None
+    settings: CallSettings | None = None
+
+
+# --- local file helpers (blocking; run through Blocking effects) -------------------------
+
+
+def _open_source(path: str | os.PathLike[str]) -> Result[_Source, LocalFileError]:
+    """Open ``path`` for reading if it is a regular file; FIFOs and devices are refused before
+    opening (opening a FIFO would block)."""
+    given = Path(path)
+    try:
+        absolute = given.absolute()
+        if not stat.S_ISREG(os.stat(absolute).st_mode):
+            return Failure(LocalFileError(stage="open", reason=f"{given} is not a regular file"))
+        fd = os.open(absolute, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return Failure(local_file_error("open", given, exc))
+    try:
+        info = os.fstat(fd)
+    except OSError as exc:
+        os.close(fd)
+        return Failure(local_file_error("open", given, exc))
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return Failure(LocalFileError(stage="open", reason=f"{given} is not a regular file"))
+    return Success(_Source(absolute, SharedFile(fd, absolute), FileIdentity.of(info)))
+
+
+def _check_unchanged(source: _Source) -> Result[None, FileChangedError | LocalFileError]:
+    try:
+        now = FileIdentity.of(os.stat(source.path))
+    except FileNotFoundError:
+        return Failure(FileChangedError(stage="upload", reason=f"{source.path} was removed"))
+    except OSError as exc:
+        return Failure(local_file_error("stat", source.path, exc))
+    if now != source.identity:
+        return Failure(
+            FileChangedError(
+                stage="upload",
+                reason=f"{source.path} changed while it was uploaded "
+                f"(size {source.identity.size} -> {now.size}, "
+                f"mtime_ns {source.identity.mtime_ns} -> {now.mtime_ns})",
+            )
+        )
+    return Success(None)
+
+
+def _load_record(path: Path) -> UploadRecord | None:
+    data = read_record(path)
+    return None if data is None else UploadRecord.from_json(data)
+
+
+def _save_record(path: Path | None, record: UploadRecord) -> None:
+    """Write the record; a failure only costs resumability, so it is logged, not returned."""
+    if path is None:
+        return
+    try:
+        write_atomic(path, record.to_json())
+    except OSError as exc:
+        logger.warning("could not save upload state to %s: %s", path, exc)
+
+
+def _remove_record(path: Path | None) -> None:
+    if path is None:
+        return
+    try:
+        remove_record(path)
+    except OSError as exc:
+        logger.warning("could not remove upload state %s: %s", path, exc)
+
+
+def _checkpoint(path: Path | None, record: UploadRecord, snapshot: PoolSnapshot[_PartTask]) -> None:
+    done = record.done | {task.part for task in snapshot.completed}
+    _save_record(path, record.with_done(frozenset(done)))
+
+
+# --- pure decisions -------------------------------------------------------------------------
+
+
+def _check_arguments(upload: _Upload) -> Result[_Upload, InputValidationError]:
+    """Every argument rule that needs no I/O, and the credential."""
+    path: object = upload.path
+    if not isinstance(path, (str, os.PathLike)):
+        return Failure(InputValidationError(field="path", rule="must be a str or os.PathLike path"))
+    return (
+        validate.image_name(upload.name)
+        .bind(lambda _: validate.bounded_int(upload.concurrency, "concurrency", 1, MAX_CONCURRENCY))
+        .bind(
+            lambda _: check_part_size(upload.part_size, min_part_size=upload.config.min_part_size)
+        )
+        .bind(lambda _: resolve_settings(upload.core, upload.security, upload.options))
+        .map(lambda settings: evolve(upload, settings=settings))
+    )
+
+
+def _resumable_plan(record: UploadRecord, size: int, min_part_size: int) -> PartPlan | None:
+    """The recorded part size's plan, if it is still a valid plan for this file."""
+    if record.part_size < min_part_size or -(-size // record.part_size) > MAX_PARTS:
+        return None
+    plan = PartPlan(size, record.part_size)
+    return plan if record.done <= set(plan.parts()) else None
+
+
+def _matches(record: UploadRecord | None, upload: _Upload, source: _Source) -> bool:
+    assert upload.settings is not None
+    return record is not None and (
+        record.server_url,
+        record.path,
+        record.name,
+        record.identity,
+    ) == (upload.settings.server_url, str(source.path), upload.name, source.identity)
+
+
+def _as_transfer_error(error: SfcError) -> TransferError:
+    """Workers only fail with transfer errors; anything else is wrapped rather than trusted."""
+    if isinstance(error, TransferError):
+        return error
+    return TransferError(stage="upload", reason=str(error), cause=error)
+
+
+def _as_upload_response(entry: ImageListEntry) -> ImageUploadResponse:
+    return ImageUploadResponse(
+        id=entry.id,
+        name=entry.name,
+        upload_status=entry.upload_status,
+        created_at=entry.created_at,
+        sha256=entry.sha256,
+        object=entry.object,
+    )
+
+
+def _api(
+    sync: Callable[..., Any], async_: Callable[..., Any], *args: Any, **kwargs: Any
+) -> ApiCall:
+    return ApiCall(partial(sync, *args, **kwargs), partial(async_, *args, **kwargs))
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class _PartContext:
+    upload: _Upload
+    image_id: str
+    plan: PartPlan
+    source: _Source
+
+
+def _part_steps(ctx: _PartContext, task: _PartTask) -> Steps[Result[None, SfcError]]:
+    """Upload (or, when resuming, only hash) one part."""
+    offset, length = ctx.plan.span(task.part)
+    check = Blocking(partial(_check_unchanged, ctx.source))
+    if task.hash_only:
+        failed = yield Read(offset, length)
+        if isinstance(failed, LocalFailure):
+            return Failure(failed.error)
+        checked: Result[None, FileChangedError | LocalFileError] = yield check
+        return checked
+    upload, core = ctx.upload, ctx.upload.core
+    assert upload.settings is not None
+    url: UploadPartResponse | None = None
+    attempt = renewals = 0
+    while True:
+        if url is None or core.wall_clock() >= url.expires_at:
+            got = yield _api(
+                images_upload_part,
+                images_upload_part_async,
+                core,
+                ctx.image_id,
+                task.part,
+                security=upload.security,
+                options=upload.options,
+            )
+            if not is_successful(got):
+                error = got.failure()
+                return Failure(
+                    TransferError(
+                        stage="upload part",
+                        part=task.part,
+                        reason=f"no upload URL: {error}",
+                        cause=error,
+                    )
+                )
+            url = got.unwrap()
+        attempt += 1
+        reply = yield Put(url.url, offset, length, slot=task.part)
+        if isinstance(reply, LocalFailure):
+            return Failure(reply.error)
+        if isinstance(reply, StorageAnswer) and reply.ok:
+            checked = yield check
+            return checked
+        now = core.wall_clock()
+        if isinstance(reply, StorageAnswer) and url_expired(reply, url.expires_at, now):
+            renewals += 1
+            if renewals > MAX_URL_RENEWALS:
+                return Failure(
+                    TransferError(
+                        stage="upload part",
+                        part=task.part,
+                        reason=f"the upload URL expired {renewals} times before the part was sent",
+                        cause=storage_error("PUT", url.url, reply),
+                    )
+                )
+            attempt -= 1
+            url = None
+            continue
+        delay = storage_retry_delay(
+            upload.settings.retry, attempt, reply, now_epoch=now, rand=core.random()
+        )
+        if delay is None:
+            return Failure(
+                TransferError(
+                    stage="upload part",
+                    part=task.part,
+                    reason=f"{describe_reply(reply)} (attempt {attempt})",
+                    cause=storage_error("PUT", url.url, reply),
+                )
+            )
+        logger.debug("retrying part %d in %.2fs: %s", task.part, delay, describe_reply(reply))
+        yield Sleep(delay)
+
+
+def _upload_steps(upload: _Upload) -> Steps[Result[ImageUploadResponse, ImagesUploadFileError]]:
+    checked = _check_arguments(upload)
+    if not is_successful(checked):
+        return Failure(checked.failure())
+    upload = checked.unwrap()
+    opened: Result[_Source, LocalFileError] = yield Blocking(partial(_open_source, upload.path))
+    if not is_successful(opened):
+        return Failure(opened.failure())
+    source = opened.unwrap()
+    try:
+        result: Result[ImageUploadResponse, ImagesUploadFileError] = yield from _upload_source(
+            upload, source
+        )
+        return result
+    finally:
+        source.file.close()
+
+
+def _upload_source(
+    upload: _Upload, source: _Source
+) -> Steps[Result[ImageUploadResponse, ImagesUploadFileError]]:
+    settings, core, size = upload.settings, upload.core, source.identity.size
+    assert settings is not None
+    planned = plan_parts(size, upload.part_size, min_part_size=upload.config.min_part_size)
+    if not is_successful(planned):
+        return Failure(planned.failure())
+    plan = planned.unwrap()
+    record_path = None
+    if upload.record_dir is not None:
+        record_path = upload.record_dir / upload_record_name(
+            settings.server_url, settings.query, str(source.path), upload.name
+        )
+    previous: UploadRecord | None = None
+    if record_path is not None:
+        previous = yield Blocking(partial(_load_record, record_path))
+
+    record: UploadRecord | None = None
+    if previous is not None and _matches(previous, upload, source):
+        resumed_plan = _resumable_plan(previous, size, upload.config.min_part_size)
+        found = yield _api(
+            images_get,
+            images_get_async,
+            core,
+            previous.image_id,
+            security=upload.security,
+            options=upload.options,
+        )
+        if is_successful(found):
+            entry: ImageListEntry = found.unwrap()
+            if entry.upload_status in _RESUMABLE_STATUSES and resumed_plan is not None:
+                record, plan = previous, resumed_plan
+            elif (
+                entry.upload_status == "completed"
+                and previous.sha256 is not None
+                and entry.sha256 == previous.sha256
+            ):
+                # The last run completed the upload but stopped before it saw the answer.
+                yield Blocking(partial(_remove_record, record_path))
+                return Success(_as_upload_response(entry))
+        elif not isinstance(found.failure(), NotFoundError):
+            # Unknown whether the recorded upload can go on; creating another image now
+            # could leave two copies behind.
+            return Failure(found.failure())
+        if record is None:
+            logger.info("recorded upload %s cannot continue; starting afresh", previous.image_id)
+    elif previous is not None:
+        logger.warning(
+            "%s changed since upload %s started; starting a new upload "
+            "(the unfinished image keeps its name until it is deleted)",
+            source.path,
+            previous.image_id,
+        )
+    if previous is not None and record is None:
+        yield Blocking(partial(_remove_record, record_path))
+
+    if record is None:
+        started = yield _api(
+            images_start_upload,
+            images_start_upload_async,
+            core,
+            upload.name,
+            security=upload.security,
+            options=upload.options,
+        )
+        if not is_successful(started):
+            return Failure(started.failure())
+        record = UploadRecord(
+            server_url=settings.server_url,
+            path=str(source.path),
+            name=upload.name,
+            identity=source.identity,
+            image_id=started.unwrap().id,
+            part_size=plan.part_size,
+        )
+        yield Blocking(partial(_save_record, record_path, record))
+
+    meter = ProgressMeter(size)
+    for part in record.done:
+        meter.update(part, plan.span(part)[1])
+    ctx = _PartContext(upload=upload, image_id=record.image_id, plan=plan, source=source)
+    pool: Pool[_PartTask] = Pool(
+        tasks=[_PartTask(part, part in record.done) for part in plan.parts()],
+        worker=partial(_part_steps, ctx),
+        file=source.file,
+        sequencer=HashSequencer(budget=upload.config.hash_window),
+        meter=meter,
+        concurrency=upload.concurrency,
+        chunk_size=upload.config.chunk_size,
+    )
+    failure = yield RunPool(
+        pool,
+        timeout=settings.timeout,
+        progress=upload.progress,
+        checkpoint=partial(_checkpoint, record_path, record),
+    )
+    if failure is not None:
+        return Failure(_as_transfer_error(failure))
+    if pool.sequencer.cursor != size:
+        return Failure(
+            TransferError(
+                stage="hash",
+                reason=f"hashed {pool.sequencer.cursor} of {size} bytes",
+            )
+        )
+    unchanged: Result[None, FileChangedError | LocalFileError] = yield Blocking(
+        partial(_check_unchanged, source)
+    )
+    if not is_successful(unchanged):
+        return Failure(unchanged.failure())
+    digest = pool.sequencer.hexdigest()
+    record = evolve(record, done=frozenset[int](plan.parts()), sha256=digest)
+    yield Blocking(partial(_save_record, record_path, record))
+    completed = yield _api(
+        images_complete_upload,
+        images_complete_upload_async,
+        core,
+        record.image_id,
+        digest,
+        security=upload.security,
+        options=upload.options,
+    )
+    if not is_successful(completed):
+        return Failure(completed.failure())
+    yield Blocking(partial(_remove_record, record_path))
+    return Success(completed.unwrap())
+
+
+def _record_dir(config: TransferConfig) -> Path | None:
+    if not config.resume:
+        return None
+    if config.state_dir is not None:
+        return config.state_dir
+    try:
+        home: Path | None = Path.home()
+    except RuntimeError:
+        home = None
+    return state_dir(os.environ, home)
+
+
+def _upload(
+    core: SfcCore,
+    path: str | os.PathLike[str],
+    name: str,
+    concurrency: int,
+    part_size: int | None,
+    progress: ProgressCallback | None,
+    security: Security | None,
+    options: RequestOptions | None,
+    transfer: TransferConfig | None,
+) -> Steps[Result[ImageUploadResponse, ImagesUploadFileError]]:
+    config = transfer or TransferConfig()
+    return _upload_steps(
+        _Upload(
+            core=core,
+            path=path,
+            name=name,
+            concurrency=concurrency,
+            part_size=part_size,
+            progress=progress,
+            security=security,
+            options=options,
+            config=config,
+            record_dir=_record_dir(config),
+        )
+    )
+
+
+def images_upload_file(
+    core: SfcCore,
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    concurrency: int = 4,
+    part_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    security: Security | None = None,
+    options: RequestOptions | None = None,
+    transfer: TransferConfig | None = None,
+) -> Result[ImageUploadResponse, ImagesUploadFileError]:
+    """Upload a file as a new image (or finish an interrupted upload of it) and complete it.
+
+    Args:
+        core: the SDK configuration.
+        path: the file to upload: a regular file of 1 byte to 128 GiB.
+        name: the image name: 1 to 255 characters, a letter or digit, then letters, digits,
+            ``.``, ``_``, ``-``.
+        concurrency: parts uploaded at once, 1 to 64.
+        part_size: bytes per part, 5 MiB to 5 GiB; ``None`` for 64 MiB. Grown to a whole
+            number of MiB when the file would need more than 10,000 parts. A resumed upload
+            keeps the part size it started with.
+        progress: ``progress(done_bytes, total_bytes)``, called from the calling thread as
+            bytes are sent (at least every 1 % or 250 ms); never decreases, never exceeds
+            ``total_bytes``. It may raise (``KeyboardInterrupt`` included) to stop the upload,
+            which can then be resumed.
+        security: a credential for this call instead of the core's.
+        options: per-call timeout (per request), retry policy (API calls and parts), server
+            URL, headers and query for the API calls.
+        transfer: tuning and test knobs; see ``TransferConfig``.
+
+    Returns:
+        ``Success(ImageUploadResponse)`` for the completed image, or ``Failure`` with:
+        ``InputValidationError`` (a bad argument, an empty or larger than 128 GiB file — found
+        before any image is created); ``LocalFileError`` (the file cannot be opened or read);
+        ``FileChangedError`` (the file changed during the upload); ``TransferError`` (a part
+        could not be uploaded: ``part`` names it, ``cause`` holds the API or storage error);
+        or the errors of ``images_start_upload`` (``ConflictError`` when the name is taken),
+        ``images_get`` and ``images_complete_upload``, unchanged.
+    """
+    return drive_sync(
+        core,
+        _upload(core, path, name, concurrency, part_size, progress, security, options, transfer),
+    )
+
+
+async def images_upload_file_async(
+    core: SfcCore,
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    concurrency: int = 4,
+    part_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    security: Security | None = None,
+    options: RequestOptions | None = None,
+    transfer: TransferConfig | None = None,
+) -> Result[ImageUploadResponse, ImagesUploadFileError]:
+    """Upload a file as an image; the async form of ``images_upload_file``.
+
+    Parts go up as tasks on the running event loop; ``progress`` is called from the calling
+    task. Cancelling the task stops the workers, saves the resume record and lets
+    ``CancelledError`` propagate.
+    """
+    return await drive_async(
+        core,
+        _upload(core, path, name, concurrency, part_size, progress, security, options, transfer),
+    )
