@@ -17,6 +17,7 @@ from sfc_core._config import (
 from sfc_core._errors import (
     ApiError,
     BadRequestError,
+    CallError,
     ConflictError,
     ErrorDetail,
     FileChangedError,
@@ -55,6 +56,7 @@ __all__ = [
     "TOKEN_ENV",
     "ApiError",
     "BadRequestError",
+    "CallError",
     "ConflictError",
     "DeleteImageResponse",
     "ErrorDetail",

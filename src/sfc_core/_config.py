@@ -204,6 +204,8 @@ class _ClientPool:
         self.sync: httpx.Client | None = None
         self.async_: httpx.AsyncClient | None = None
         self.async_loop: asyncio.AbstractEventLoop | None = None
+        self.gate: asyncio.Semaphore | None = None
+        self.gate_loop: asyncio.AbstractEventLoop | None = None
 
 
 def _token_from_env() -> str | None:
@@ -216,8 +218,13 @@ def _default_async_sleep(seconds: float) -> Awaitable[None]:
     return asyncio.sleep(seconds)
 
 
+MAX_CONNECTIONS = 100
+
+
 def _new_limits() -> httpx.Limits:
-    return httpx.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=30)
+    return httpx.Limits(
+        max_connections=MAX_CONNECTIONS, max_keepalive_connections=32, keepalive_expiry=30
+    )
 
 
 @frozen(kw_only=True)
@@ -291,6 +298,22 @@ class SfcCore:
                 self._pool.async_ = httpx.AsyncClient(limits=_new_limits(), follow_redirects=False)
                 self._pool.async_loop = loop
             return self._pool.async_
+
+    def async_gate(self) -> asyncio.Semaphore:
+        """A semaphore admitting as many concurrent async requests as the pool has connections.
+
+        httpcore's pool rescans every waiting request whenever a connection frees up, so
+        thousands of concurrent calls queued inside it cost quadratic time; waiting here first
+        keeps its queue short and the cost linear.
+        """
+        import asyncio  # see _default_async_sleep
+
+        loop = asyncio.get_running_loop()
+        with self._pool.lock:
+            if self._pool.gate is None or self._pool.gate_loop is not loop:
+                self._pool.gate = asyncio.Semaphore(MAX_CONNECTIONS)
+                self._pool.gate_loop = loop
+            return self._pool.gate
 
     def close(self) -> None:
         """Close the core's own sync client (an injected one is left alone)."""

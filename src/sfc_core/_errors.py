@@ -293,6 +293,9 @@ class LocalFileError(TransferError):
     """The local file cannot be read or written (missing, unreadable, a directory, no space)."""
 
 
+CallError = ResponseValidationError | SfcConnectionError | SfcTimeoutError | InputValidationError
+"""The failures every API call can meet besides the statuses it documents."""
+
 API_ERROR_CLASSES: tuple[type[ApiError], ...] = (
     BadRequestError,
     UnauthorizedError,

@@ -482,4 +482,5 @@ async def drive_async(core: SfcCore, steps: Steps[T]) -> T:
             await core.async_sleep(effect.seconds)
             reply = None
         else:
-            reply = await _send_async(core.async_http_client(), effect)
+            async with core.async_gate():
+                reply = await _send_async(core.async_http_client(), effect)

@@ -14,6 +14,7 @@ from returns.result import Result
 
 from sfc_core import (
     BadRequestError,
+    CallError,
     ForbiddenError,
     ImageUploadResponse,
     InputValidationError,
@@ -22,10 +23,8 @@ from sfc_core import (
     RequestOptions,
     ResponseValidationError,
     Security,
-    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
-    SfcTimeoutError,
     UnauthorizedError,
     UnprocessableEntityError,
     _json,
@@ -40,20 +39,6 @@ from sfc_core._http import (
     parse_json_response,
 )
 
-ImagesCompleteUploadError = (
-    BadRequestError
-    | UnauthorizedError
-    | ForbiddenError
-    | NotFoundError
-    | UnprocessableEntityError
-    | InternalServerError
-    | SfcDefaultError
-    | ResponseValidationError
-    | SfcConnectionError
-    | SfcTimeoutError
-    | InputValidationError
-)
-
 _ERRORS = {
     400: BadRequestError,
     401: UnauthorizedError,
@@ -62,7 +47,7 @@ _ERRORS = {
     422: UnprocessableEntityError,
     500: InternalServerError,
 }
-_ParseError = (
+_StatusError = (
     BadRequestError
     | UnauthorizedError
     | ForbiddenError
@@ -71,6 +56,7 @@ _ParseError = (
     | InternalServerError
     | SfcDefaultError
 )
+ImagesCompleteUploadError = _StatusError | CallError
 
 
 def build_request(image_id: str, sha256: str) -> Result[ApiRequest, InputValidationError]:
@@ -90,10 +76,10 @@ def build_request(image_id: str, sha256: str) -> Result[ApiRequest, InputValidat
 
 def parse_response(
     data: ResponseData,
-) -> Result[ImageUploadResponse, _ParseError | ResponseValidationError]:
+) -> Result[ImageUploadResponse, _StatusError | ResponseValidationError]:
     """200 → the image; 400/401/403/404/422/500 → their errors; others → ``SfcDefaultError``."""
     return cast(
-        "Result[ImageUploadResponse, _ParseError | ResponseValidationError]",
+        "Result[ImageUploadResponse, _StatusError | ResponseValidationError]",
         parse_json_response(data, success=200, model=ImageUploadResponse, errors=_ERRORS),
     )
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from returns.result import Result
 
 from sfc_core import (
+    CallError,
     ConflictError,
     DeleteImageResponse,
     InputValidationError,
@@ -20,10 +21,8 @@ from sfc_core import (
     RequestOptions,
     ResponseValidationError,
     Security,
-    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
-    SfcTimeoutError,
     UnauthorizedError,
 )
 from sfc_core import _validation as validate
@@ -36,27 +35,16 @@ from sfc_core._http import (
     parse_json_response,
 )
 
-ImagesDeleteError = (
-    UnauthorizedError
-    | NotFoundError
-    | ConflictError
-    | InternalServerError
-    | SfcDefaultError
-    | ResponseValidationError
-    | SfcConnectionError
-    | SfcTimeoutError
-    | InputValidationError
-)
-
 _ERRORS = {
     401: UnauthorizedError,
     404: NotFoundError,
     409: ConflictError,
     500: InternalServerError,
 }
-_ParseError = (
+_StatusError = (
     UnauthorizedError | NotFoundError | ConflictError | InternalServerError | SfcDefaultError
 )
+ImagesDeleteError = _StatusError | CallError
 
 
 def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
@@ -72,10 +60,10 @@ def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
 
 def parse_response(
     data: ResponseData,
-) -> Result[DeleteImageResponse, _ParseError | ResponseValidationError]:
+) -> Result[DeleteImageResponse, _StatusError | ResponseValidationError]:
     """200 → the deletion; 401/404/409/500 → their errors; others → ``SfcDefaultError``."""
     return cast(
-        "Result[DeleteImageResponse, _ParseError | ResponseValidationError]",
+        "Result[DeleteImageResponse, _StatusError | ResponseValidationError]",
         parse_json_response(data, success=200, model=DeleteImageResponse, errors=_ERRORS),
     )
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from returns.result import Result
 
 from sfc_core import (
+    CallError,
     ConflictError,
     ImageDownloadResponse,
     InputValidationError,
@@ -21,10 +22,8 @@ from sfc_core import (
     RequestOptions,
     ResponseValidationError,
     Security,
-    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
-    SfcTimeoutError,
     UnauthorizedError,
 )
 from sfc_core import _validation as validate
@@ -37,27 +36,16 @@ from sfc_core._http import (
     parse_json_response,
 )
 
-ImagesDownloadError = (
-    UnauthorizedError
-    | NotFoundError
-    | ConflictError
-    | InternalServerError
-    | SfcDefaultError
-    | ResponseValidationError
-    | SfcConnectionError
-    | SfcTimeoutError
-    | InputValidationError
-)
-
 _ERRORS = {
     401: UnauthorizedError,
     404: NotFoundError,
     409: ConflictError,
     500: InternalServerError,
 }
-_ParseError = (
+_StatusError = (
     UnauthorizedError | NotFoundError | ConflictError | InternalServerError | SfcDefaultError
 )
+ImagesDownloadError = _StatusError | CallError
 
 
 def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
@@ -73,13 +61,13 @@ def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
 
 def parse_response(
     data: ResponseData,
-) -> Result[ImageDownloadResponse, _ParseError | ResponseValidationError]:
+) -> Result[ImageDownloadResponse, _StatusError | ResponseValidationError]:
     """200 → URL, sha256 and size; 401/404/409/500 → their errors; others → ``SfcDefaultError``.
 
     A sha256 that is not 64 lowercase hex digits, or a negative size, fails validation: the
     bytes could not be checked against it."""
     return cast(
-        "Result[ImageDownloadResponse, _ParseError | ResponseValidationError]",
+        "Result[ImageDownloadResponse, _StatusError | ResponseValidationError]",
         parse_json_response(data, success=200, model=ImageDownloadResponse, errors=_ERRORS),
     )
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from returns.result import Result
 
 from sfc_core import (
+    CallError,
     ImageListEntry,
     InputValidationError,
     InternalServerError,
@@ -18,10 +19,8 @@ from sfc_core import (
     RequestOptions,
     ResponseValidationError,
     Security,
-    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
-    SfcTimeoutError,
     UnauthorizedError,
 )
 from sfc_core import _validation as validate
@@ -34,19 +33,9 @@ from sfc_core._http import (
     parse_json_response,
 )
 
-ImagesGetError = (
-    UnauthorizedError
-    | NotFoundError
-    | InternalServerError
-    | SfcDefaultError
-    | ResponseValidationError
-    | SfcConnectionError
-    | SfcTimeoutError
-    | InputValidationError
-)
-
 _ERRORS = {401: UnauthorizedError, 404: NotFoundError, 500: InternalServerError}
-_ParseError = UnauthorizedError | NotFoundError | InternalServerError | SfcDefaultError
+_StatusError = UnauthorizedError | NotFoundError | InternalServerError | SfcDefaultError
+ImagesGetError = _StatusError | CallError
 
 
 def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
@@ -60,10 +49,10 @@ def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
 
 def parse_response(
     data: ResponseData,
-) -> Result[ImageListEntry, _ParseError | ResponseValidationError]:
+) -> Result[ImageListEntry, _StatusError | ResponseValidationError]:
     """200 → the image; 401/404/500 → their errors; other statuses → ``SfcDefaultError``."""
     return cast(
-        "Result[ImageListEntry, _ParseError | ResponseValidationError]",
+        "Result[ImageListEntry, _StatusError | ResponseValidationError]",
         parse_json_response(data, success=200, model=ImageListEntry, errors=_ERRORS),
     )
 

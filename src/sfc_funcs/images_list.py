@@ -12,16 +12,15 @@ from returns.result import Failure, Result, Success
 
 from sfc_core import (
     BadRequestError,
+    CallError,
     InputValidationError,
     InternalServerError,
     ListImagesResponse,
     RequestOptions,
     ResponseValidationError,
     Security,
-    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
-    SfcTimeoutError,
     UnauthorizedError,
     UnprocessableEntityError,
 )
@@ -35,31 +34,20 @@ from sfc_core._http import (
     parse_json_response,
 )
 
-ImagesListError = (
-    BadRequestError
-    | UnauthorizedError
-    | UnprocessableEntityError
-    | InternalServerError
-    | SfcDefaultError
-    | ResponseValidationError
-    | SfcConnectionError
-    | SfcTimeoutError
-    | InputValidationError
-)
-
 _ERRORS = {
     400: BadRequestError,
     401: UnauthorizedError,
     422: UnprocessableEntityError,
     500: InternalServerError,
 }
-_ParseError = (
+_StatusError = (
     BadRequestError
     | UnauthorizedError
     | UnprocessableEntityError
     | InternalServerError
     | SfcDefaultError
 )
+ImagesListError = _StatusError | CallError
 
 _QueryPair = Result[tuple[str, str], InputValidationError]
 
@@ -106,10 +94,10 @@ def build_request(
 
 def parse_response(
     data: ResponseData,
-) -> Result[ListImagesResponse, _ParseError | ResponseValidationError]:
+) -> Result[ListImagesResponse, _StatusError | ResponseValidationError]:
     """200 → the page; 400/401/422/500 → their errors; others → ``SfcDefaultError``."""
     return cast(
-        "Result[ListImagesResponse, _ParseError | ResponseValidationError]",
+        "Result[ListImagesResponse, _StatusError | ResponseValidationError]",
         parse_json_response(data, success=200, model=ListImagesResponse, errors=_ERRORS),
     )
 

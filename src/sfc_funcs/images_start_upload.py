@@ -14,6 +14,7 @@ from returns.result import Result
 
 from sfc_core import (
     BadRequestError,
+    CallError,
     ConflictError,
     ForbiddenError,
     ImageUploadResponse,
@@ -22,10 +23,8 @@ from sfc_core import (
     RequestOptions,
     ResponseValidationError,
     Security,
-    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
-    SfcTimeoutError,
     UnauthorizedError,
     _json,
 )
@@ -40,19 +39,6 @@ from sfc_core._http import (
 )
 from sfc_core._retry import RetrySafety
 
-ImagesStartUploadError = (
-    BadRequestError
-    | UnauthorizedError
-    | ForbiddenError
-    | ConflictError
-    | InternalServerError
-    | SfcDefaultError
-    | ResponseValidationError
-    | SfcConnectionError
-    | SfcTimeoutError
-    | InputValidationError
-)
-
 _ERRORS = {
     400: BadRequestError,
     401: UnauthorizedError,
@@ -60,7 +46,7 @@ _ERRORS = {
     409: ConflictError,
     500: InternalServerError,
 }
-_ParseError = (
+_StatusError = (
     BadRequestError
     | UnauthorizedError
     | ForbiddenError
@@ -68,6 +54,7 @@ _ParseError = (
     | InternalServerError
     | SfcDefaultError
 )
+ImagesStartUploadError = _StatusError | CallError
 
 
 def build_request(name: str) -> Result[ApiRequest, InputValidationError]:
@@ -85,10 +72,10 @@ def build_request(name: str) -> Result[ApiRequest, InputValidationError]:
 
 def parse_response(
     data: ResponseData,
-) -> Result[ImageUploadResponse, _ParseError | ResponseValidationError]:
+) -> Result[ImageUploadResponse, _StatusError | ResponseValidationError]:
     """201 → the new image; 400/401/403/409/500 → their errors; others → ``SfcDefaultError``."""
     return cast(
-        "Result[ImageUploadResponse, _ParseError | ResponseValidationError]",
+        "Result[ImageUploadResponse, _StatusError | ResponseValidationError]",
         parse_json_response(data, success=201, model=ImageUploadResponse, errors=_ERRORS),
     )
 

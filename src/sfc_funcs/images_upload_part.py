@@ -13,6 +13,7 @@ from returns.result import Result
 
 from sfc_core import (
     BadRequestError,
+    CallError,
     ForbiddenError,
     InputValidationError,
     InternalServerError,
@@ -20,10 +21,8 @@ from sfc_core import (
     RequestOptions,
     ResponseValidationError,
     Security,
-    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
-    SfcTimeoutError,
     UnauthorizedError,
     UnprocessableEntityError,
     UploadPartResponse,
@@ -39,20 +38,6 @@ from sfc_core._http import (
     parse_json_response,
 )
 
-ImagesUploadPartError = (
-    BadRequestError
-    | UnauthorizedError
-    | ForbiddenError
-    | NotFoundError
-    | UnprocessableEntityError
-    | InternalServerError
-    | SfcDefaultError
-    | ResponseValidationError
-    | SfcConnectionError
-    | SfcTimeoutError
-    | InputValidationError
-)
-
 _ERRORS = {
     400: BadRequestError,
     401: UnauthorizedError,
@@ -61,7 +46,7 @@ _ERRORS = {
     422: UnprocessableEntityError,
     500: InternalServerError,
 }
-_ParseError = (
+_StatusError = (
     BadRequestError
     | UnauthorizedError
     | ForbiddenError
@@ -70,6 +55,7 @@ _ParseError = (
     | InternalServerError
     | SfcDefaultError
 )
+ImagesUploadPartError = _StatusError | CallError
 
 
 def build_request(image_id: str, part_id: int) -> Result[ApiRequest, InputValidationError]:
@@ -88,10 +74,10 @@ def build_request(image_id: str, part_id: int) -> Result[ApiRequest, InputValida
 
 def parse_response(
     data: ResponseData,
-) -> Result[UploadPartResponse, _ParseError | ResponseValidationError]:
+) -> Result[UploadPartResponse, _StatusError | ResponseValidationError]:
     """200 → the URL; 400/401/403/404/422/500 → their errors; others → ``SfcDefaultError``."""
     return cast(
-        "Result[UploadPartResponse, _ParseError | ResponseValidationError]",
+        "Result[UploadPartResponse, _StatusError | ResponseValidationError]",
         parse_json_response(data, success=200, model=UploadPartResponse, errors=_ERRORS),
     )
 
