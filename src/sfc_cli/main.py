@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sfc_cli import _commands
@@ -237,45 +237,46 @@ def _enable_debug_logging(token: str | None) -> None:
         logger.addHandler(handler)
 
 
-@contextlib.contextmanager
-def _session(args: argparse.Namespace, environ: Mapping[str, str]) -> Iterator[Session]:
-    """The core and output settings for one command; with ``--local``, the emulator too."""
-    quiet: bool = args.quiet
-    as_json: bool = args.json
-    with contextlib.ExitStack() as stack:
-        token: str | None
-        if args.local:
-            from sfc_cli._local import local_server  # keeps uvicorn off the path
+def _endpoint(
+    args: argparse.Namespace, environ: Mapping[str, str], stack: contextlib.ExitStack
+) -> tuple[str, str | None]:
+    """The server URL and token to use; with ``--local``, after starting the emulator."""
+    if args.local:
+        from sfc_cli._local import local_server  # keeps uvicorn off the path of other commands
 
-            server = stack.enter_context(local_server(environ))
-            url, token = server.url, server.token
-        else:
-            url = args.base_url or environ.get(BASE_URL_ENV) or DEFAULT_SERVER_URL
-            token = environ.get(TOKEN_ENV) or None
+        server = stack.enter_context(local_server(environ))
+        return server.url, server.token
+    url = args.base_url or environ.get(BASE_URL_ENV) or DEFAULT_SERVER_URL
+    return url, environ.get(TOKEN_ENV) or None
+
+
+def _usage_problem(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    """What makes this command line unusable before anything starts, if anything."""
+    if args.local and args.base_url:
+        return "--local and --base-url exclude each other"
+    if not args.local and not environ.get(TOKEN_ENV):
+        return f"no API token: set {TOKEN_ENV} (or use --local for a local emulator)"
+    return None
+
+
+def _usage_error(message: str) -> int:
+    print(f"sfc: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    with contextlib.ExitStack() as stack:
+        url, token = _endpoint(args, environ, stack)
+        try:
+            core = stack.enter_context(SfcCore(server_url=url, bearer_auth=token))
+        except ValueError as exc:  # SfcCore's check of the URL
+            source = "--base-url" if args.base_url else BASE_URL_ENV
+            return _usage_error(f"bad {source}: {exc}")
         if args.debug:
             _enable_debug_logging(token)
-        core = stack.enter_context(SfcCore(server_url=url, bearer_auth=token))
-        yield Session.create(core=core, as_json=as_json, quiet=quiet)
-
-
-class _UsageError(Exception):
-    pass
-
-
-def _check_usage(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
-    if args.local and args.base_url:
-        raise _UsageError("--local and --base-url exclude each other")
-    if args.local:
-        return
-    if not environ.get(TOKEN_ENV):
-        raise _UsageError(f"no API token: set {TOKEN_ENV} (or use --local for a local emulator)")
-    url = args.base_url or environ.get(BASE_URL_ENV)
-    if url:
-        try:
-            SfcCore(server_url=url, bearer_auth="-")
-        except ValueError as exc:
-            source = "--base-url" if args.base_url else BASE_URL_ENV
-            raise _UsageError(f"bad {source}: {exc}") from None
+        session = Session.create(core=core, as_json=args.json, quiet=args.quiet)
+        code: int = args.handler(session, args)
+        return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -285,15 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sfc_emulator.__main__ import main as emulator_main
 
         return emulator_main(_emulator_argv(args))
+    problem = _usage_problem(args, os.environ)
+    if problem is not None:
+        return _usage_error(problem)
     try:
-        _check_usage(args, os.environ)
-    except _UsageError as exc:
-        print(f"sfc: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        with _session(args, os.environ) as session:
-            code: int = args.handler(session, args)
-            return code
+        return _run(args, os.environ)
     except KeyboardInterrupt:
         print("sfc: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
