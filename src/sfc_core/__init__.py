@@ -3,6 +3,8 @@
 Operations live in ``sfc_funcs``, one module each; this package holds what they share.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from sfc_core._config import (
     DEFAULT_SERVER_URL,
     TOKEN_ENV,
@@ -49,7 +51,21 @@ from sfc_core._models import (
     UploadStatus,
 )
 
+if TYPE_CHECKING:
+    from sfc_core._transfer import TransferConfig
+
 __version__ = VERSION
+
+
+def __getattr__(name: str) -> Any:
+    # The transfer machinery is only needed by the file workflows; loading it on first use
+    # keeps ``import sfc_funcs.images_get`` light.
+    if name == "TransferConfig":
+        from sfc_core._transfer import TransferConfig
+
+        return TransferConfig
+    raise AttributeError(f"module 'sfc_core' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_SERVER_URL",
@@ -85,6 +101,7 @@ __all__ = [
     "SfcError",
     "SfcException",
     "SfcTimeoutError",
+    "TransferConfig",
     "TransferError",
     "UnauthorizedError",
     "UnprocessableEntityError",

@@ -18,10 +18,12 @@ from sfc_funcs.images_complete_upload import (
 )
 from sfc_funcs.images_delete import images_delete, images_delete_async
 from sfc_funcs.images_download import images_download, images_download_async
+from sfc_funcs.images_download_file import images_download_file, images_download_file_async
 from sfc_funcs.images_get import images_get, images_get_async
 from sfc_funcs.images_iter import images_iter, images_iter_async
 from sfc_funcs.images_list import images_list, images_list_async
 from sfc_funcs.images_start_upload import images_start_upload, images_start_upload_async
+from sfc_funcs.images_upload_file import images_upload_file, images_upload_file_async
 from sfc_funcs.images_upload_part import images_upload_part, images_upload_part_async
 
 P = ParamSpec("P")
@@ -56,6 +58,10 @@ class Images:
         self.download_async = _bound(core, images_download_async)
         self.delete = _bound(core, images_delete)
         self.delete_async = _bound(core, images_delete_async)
+        self.upload_file = _bound(core, images_upload_file)
+        self.upload_file_async = _bound(core, images_upload_file_async)
+        self.download_file = _bound(core, images_download_file)
+        self.download_file_async = _bound(core, images_download_file_async)
 
 
 class Sfc:

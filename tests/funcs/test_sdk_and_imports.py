@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from returns.result import Success
 
-from sfc_core import SfcCore
+from sfc_core import SfcCore, TransferConfig
 from sfc_emulator import Emulator
 from sfc_funcs.sdk import Sfc
 
@@ -21,6 +22,17 @@ def test_the_facade_runs_the_same_calls(emulator: Emulator) -> None:
         assert [i.id for i in sfc.images.list().unwrap().data] == [image.id]
         assert [r.unwrap().id for r in sfc.images.iter()] == [image.id]
         assert sfc.images.delete(image.id).unwrap().deleted
+
+
+def test_the_facade_moves_files(emulator: Emulator, tmp_path: Path) -> None:
+    source = tmp_path / "disk.img"
+    source.write_bytes(b"facade bytes" * 1000)
+    with Sfc(server_url=emulator.url, bearer_auth=emulator.token) as sfc:
+        image = sfc.images.upload_file(
+            source, "facade-file", transfer=TransferConfig(state_dir=tmp_path / "state")
+        ).unwrap()
+        target = sfc.images.download_file(image.id, tmp_path / "copy.img").unwrap()
+    assert target.read_bytes() == source.read_bytes()
 
 
 def test_the_facade_async_methods(emulator: Emulator) -> None:
