@@ -1,8 +1,9 @@
 """Measuring: contenders timed side by side in one process, and child processes on their own.
 
-``interleaved`` times batches of calls, one batch per contender per round, rotating which goes
-first so that neither always runs right after the other (caches, frequency scaling and the
-neighbours on a shared machine then hit both alike). ``run_process`` runs a child and collects
+``interleaved`` times batches of calls, one short batch per contender per round, in the order
+given on even rounds and reversed on odd ones (A B B A): a contender and its baseline, listed
+next to each other, always run back to back, each first half of the time, so that drift and the
+neighbours on a shared machine hit both alike. ``run_process`` runs a child and collects
 its CPU time with ``os.wait4``: what ``getrusage(RUSAGE_CHILDREN)`` would add up, but for this
 child alone.
 
@@ -83,8 +84,7 @@ def interleaved(
     batch = min(calibrate(contenders[name], batch_seconds) for name in names)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in names if r % 2 == 0 else names[::-1]:
             call = contenders[name]
             gc.collect()
             start = time.perf_counter_ns()

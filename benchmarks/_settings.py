@@ -55,12 +55,12 @@ class Settings:
     python: str = sys.executable
 
     @classmethod
-    def full(cls, *, work: Path, out: Path, size_gib: float = 1.0, rounds: int = 15) -> Settings:
+    def full(cls, *, work: Path, out: Path, size_gib: float = 1.0, rounds: int = 31) -> Settings:
         size = int(size_gib * GIB)
         return cls(
             smoke=False,
             rounds=rounds,
-            batch_seconds=0.1,
+            batch_seconds=0.03,
             warmup_seconds=1.0,
             process_runs=rounds,
             transfer_rounds=3,
