@@ -43,7 +43,7 @@ ProgressCallback = Callable[[int, int], object]
 """``progress(done_bytes, total_bytes)``; its return value is ignored."""
 
 DEFAULT_CHUNK_SIZE = MiB
-DEFAULT_HASH_WINDOW = 64 * MiB
+DEFAULT_HASH_WINDOW = 48 * MiB
 MAX_CONCURRENCY = 64
 STORAGE_BODY_LIMIT = 64 * KiB
 """How much of a storage error body is kept: enough for an XML error, not a misdirected file."""
@@ -74,8 +74,8 @@ class TransferConfig:
             downloads).
         min_part_size: the smallest part size accepted. Object stores need 5 MiB; lower it only
             for an emulator configured with a lower minimum.
-        chunk_size: bytes read from the local file per step (downloads write what the network
-            delivers, at most 64 KiB at a time); bounds the memory each worker uses.
+        chunk_size: bytes read from, or written to, the local file per step; bounds the memory
+            each worker uses.
         hash_window: most bytes held in memory ahead of the in-order hash before workers that
             are ahead wait for it.
         segment_size: bytes per ranged download request; ``None`` sizes segments so that the
@@ -250,6 +250,30 @@ GetReply = (
 
 class Aborted(Exception):  # noqa: N818 - a control-flow signal, not an error report
     """Raised inside a worker when its pool was aborted; never leaves the pool shells."""
+
+
+class Coalescer:
+    """Gathers small network reads into chunks of about ``limit`` bytes, so that each file
+    write and sequencer offer moves a worthwhile amount."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, data: bytes) -> bytes | None:
+        """Keep ``data``; a chunk to write once ``limit`` bytes have gathered."""
+        if data:
+            self._parts.append(data)
+            self.size += len(data)
+        return self.take() if self.size >= self.limit else None
+
+    def take(self) -> bytes:
+        """Everything gathered so far (possibly nothing)."""
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self.size = 0
+        return data
 
 
 # --- the shared local file ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sfc_core._transfer import (
     Aborted,
     ApiCall,
     Blocking,
+    Coalescer,
     Coordinator,
     Effect,
     Get,
@@ -217,6 +218,8 @@ class AsyncPoolShell:
         except httpx.RequestError as exc:
             return classify(exc)
         position = effect.start
+        pending = Coalescer(self.pool.chunk_size)
+        failure: Unreachable | None = None
         try:
             head = StorageAnswer(response.status_code, _headers(response))
             decision = classify_get(head, start=effect.start, size=effect.size, etag=self.pool.etag)
@@ -229,20 +232,33 @@ class AsyncPoolShell:
             async for chunk in response.aiter_raw():
                 if self.pool.aborted:
                     raise Aborted
-                data = chunk[: effect.end - position]
-                await asyncio.to_thread(self.pool.file.pwrite, data, position)
-                await self.offer(position, data)
-                position += len(data)
-                self.count(effect.slot, position - effect.slot)
-                if position >= effect.end:
+                ready = pending.add(chunk[: effect.end - position - pending.size])
+                if ready:
+                    position = await self._store(effect, position, ready)
+                if position + pending.size >= effect.end:
                     break
         except httpx.RequestError as exc:
-            return Streamed(position, classify(exc))
+            failure = classify(exc)
         except OSError as exc:
             return LocalFailure(local_file_error("write", self.pool.file.path, exc))
         finally:
             await response.aclose()
-        return Streamed(position)
+        try:
+            # What arrived before the connection failed is kept: the retry starts after it.
+            rest = pending.take()
+            if rest:
+                position = await self._store(effect, position, rest)
+        except OSError as exc:
+            return LocalFailure(local_file_error("write", self.pool.file.path, exc))
+        return Streamed(position, failure)
+
+    async def _store(self, effect: Get, position: int, data: bytes) -> int:
+        """Write received bytes at ``position``, hash them in order and count them."""
+        await asyncio.to_thread(self.pool.file.pwrite, data, position)
+        await self.offer(position, data)
+        position += len(data)
+        self.count(effect.slot, position - effect.slot)
+        return position
 
     # --- the tasks ------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from sfc_core._transfer import (
     Aborted,
     ApiCall,
     Blocking,
+    Coalescer,
     Coordinator,
     Effect,
     Get,
@@ -236,6 +237,8 @@ class SyncPoolShell:
         except httpx.RequestError as exc:
             return classify(exc)
         position = effect.start
+        pending = Coalescer(self.pool.chunk_size)
+        failure: Unreachable | None = None
         try:
             head = StorageAnswer(response.status_code, _headers(response))
             with self.cond:
@@ -251,20 +254,33 @@ class SyncPoolShell:
             for chunk in response.iter_raw():
                 if self.pool.aborted:
                     raise Aborted
-                data = chunk[: effect.end - position]
-                self.pool.file.pwrite(data, position)
-                self.offer(position, data)
-                position += len(data)
-                self.count(effect.slot, position - effect.slot)
-                if position >= effect.end:
+                ready = pending.add(chunk[: effect.end - position - pending.size])
+                if ready:
+                    position = self._store(effect, position, ready)
+                if position + pending.size >= effect.end:
                     break
         except httpx.RequestError as exc:
-            return Streamed(position, classify(exc))
+            failure = classify(exc)
         except OSError as exc:
             return LocalFailure(local_file_error("write", self.pool.file.path, exc))
         finally:
             response.close()
-        return Streamed(position)
+        try:
+            # What arrived before the connection failed is kept: the retry starts after it.
+            rest = pending.take()
+            if rest:
+                position = self._store(effect, position, rest)
+        except OSError as exc:
+            return LocalFailure(local_file_error("write", self.pool.file.path, exc))
+        return Streamed(position, failure)
+
+    def _store(self, effect: Get, position: int, data: bytes) -> int:
+        """Write received bytes at ``position``, hash them in order and count them."""
+        self.pool.file.pwrite(data, position)
+        self.offer(position, data)
+        position += len(data)
+        self.count(effect.slot, position - effect.slot)
+        return position
 
     # --- the threads ----------------------------------------------------------------------
 

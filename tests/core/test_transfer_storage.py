@@ -199,8 +199,8 @@ def test_answer_helpers() -> None:
 
 def test_transfer_config() -> None:
     config = TransferConfig()
-    assert config.download_segment_size(1) == 64 * MiB
-    assert config.download_segment_size(4) == 21 * MiB
+    assert config.download_segment_size(1) == 48 * MiB
+    assert config.download_segment_size(4) == 16 * MiB
     assert config.download_segment_size(64) == MiB
     assert TransferConfig(segment_size=1000).download_segment_size(4) == 1000
     assert TransferConfig(state_dir="/x").state_dir is not None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from attrs import evolve
 from returns.pipeline import is_successful
 from returns.result import Result
 
@@ -172,10 +173,17 @@ def state_files(config: TransferConfig) -> list[Path]:
     ],
 )
 def test_sizes(
-    upload: Upload, emu: Emulator, tmp_path: Path, size: int, part_size: int | None, parts: int
+    upload: Upload,
+    emu: Emulator,
+    tmp_path: Path,
+    config: TransferConfig,
+    size: int,
+    part_size: int | None,
+    parts: int,
 ) -> None:
     data = write_file(tmp_path / "disk.img", size)
-    result = upload(tmp_path / "disk.img", "disk", part_size=part_size)
+    chunks = evolve(config, chunk_size=64 * KiB) if size > MiB else config
+    result = upload(tmp_path / "disk.img", "disk", part_size=part_size, transfer=chunks)
     assert_uploaded(emu, result, data)
     assert sorted(stored_parts(emu)) == list(range(1, parts + 1))
 
@@ -187,11 +195,15 @@ def test_many_parts_with_a_real_pool(upload: Upload, emu: Emulator, tmp_path: Pa
     assert sorted(stored_parts(emu)) == list(range(1, 65))
 
 
-def test_part_size_grows_past_10000_parts(upload: Upload, emu: Emulator, tmp_path: Path) -> None:
+def test_part_size_grows_past_10000_parts(
+    upload: Upload, emu: Emulator, tmp_path: Path, config: TransferConfig
+) -> None:
     path = tmp_path / "sparse.img"
     with path.open("wb") as handle:
         handle.truncate(10_001 * KiB)
-    result = upload(path, "sparse", part_size=KiB, concurrency=8)
+    result = upload(
+        path, "sparse", part_size=KiB, concurrency=8, transfer=evolve(config, chunk_size=64 * KiB)
+    )
     assert_uploaded(emu, result, path.read_bytes())
     put_sizes = sorted(r.body_size for r in emu.requests.by_route("storage_put"))
     assert len(put_sizes) == 10  # 1 KiB parts would need 10,001; grown to 1 MiB
