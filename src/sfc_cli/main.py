@@ -30,8 +30,8 @@ BASE_URL_ENV = "SFC_BASE_URL"
 _DESCRIPTION = f"""\
 Manage SF Compute images: the machine images GPU nodes boot from.
 
-The API token is read from {TOKEN_ENV}; it is never taken on the command line, where other
-users of the machine could read it in the process list.
+The API token is read from {TOKEN_ENV}; it is never taken on the command
+line, where other users of the machine could read it in the process list.
 """
 
 _EPILOG = """\
