@@ -5,10 +5,13 @@ The rule for which status a bad request gets:
 * **400 `invalid_request_error`**: the request cannot be read as the operation's input at all —
   the body is not JSON, not a JSON object, lacks a required field, or a field has the wrong JSON
   type (`"part_id": "1"`, `"part_id": 1.5`, `"part_id": true`).
-* **422 `unprocessable_entity`**: the input is well-formed but a value breaks a rule — a name that
-  does not match the Name pattern, a sha256 that is not 64 lowercase hex digits, a `part_id`
-  outside 1..10000 — and every query-parameter problem (`limit` not an integer or outside 1..200,
+* **422 `unprocessable_entity`**: the input is well-formed but a value breaks a rule — a sha256
+  that is not 64 lowercase hex digits, a `part_id` outside 1..10000 — and every query-parameter
+  problem (`limit` not an integer or outside 1..200,
   a malformed or unknown cursor, both cursors at once, `include_deleted` not `true`/`false`).
+
+Start-upload is the exception: its description documents no 422, so a name that does not match
+the Name pattern is a 400 there.
 
 Every error names the offending wire field in `details[].field`. Unknown body fields and unknown
 query parameters are ignored, as the production API adds fields over time.
@@ -121,7 +124,7 @@ def start_upload_name(body: bytes) -> str:
     name = _string_field(json_object(body), "name")
     if NAME.fullmatch(name) is None:
         raise ApiError(
-            422,
+            400,
             "Invalid image name.",
             [
                 detail(

@@ -111,10 +111,10 @@ def _error(fn: object, *args: object) -> ApiError:
         (b"[]", 400, None),
         (b"{}", 400, "name"),
         (b'{"name": 5}', 400, "name"),
-        (b'{"name": ""}', 422, "name"),
-        (b'{"name": "-x"}', 422, "name"),
-        (b'{"name": "a\\n"}', 422, "name"),
-        (json.dumps({"name": "a" * 256}).encode(), 422, "name"),
+        (b'{"name": ""}', 400, "name"),
+        (b'{"name": "-x"}', 400, "name"),
+        (b'{"name": "a\\n"}', 400, "name"),
+        (json.dumps({"name": "a" * 256}).encode(), 400, "name"),
     ],
 )
 def test_start_upload_body_errors(body: bytes, status: int, field: str | None) -> None:
