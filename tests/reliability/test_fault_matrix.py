@@ -83,9 +83,7 @@ STATUS_FAULTS: list[tuple[int, Any]] = [
 
 
 @pytest.fixture
-def run(
-    fast_core: SfcCore, emulator: Emulator, ledger: Ledger
-) -> Iterator[Callable[..., Result[Any, Any]]]:
+def run(fast_core: SfcCore, emulator: Emulator, ledger: Ledger) -> Callable[..., Result[Any, Any]]:
     def go(operation: str, **fault: Any) -> Result[Any, Any]:
         function, prepare = OPERATIONS[operation]
         args = prepare(fast_core)
@@ -98,7 +96,7 @@ def run(
             ledger.add("fault cases ending in success")
         return result
 
-    yield go
+    return go
 
 
 def attempts(emulator: Emulator, operation: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,9 +26,9 @@ from .conftest import Ledger
 
 
 @pytest.fixture
-def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)
-    yield caplog
+    return caplog
 
 
 def assert_no_token(token: str, *texts: str) -> None:
