@@ -22,6 +22,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -117,6 +118,17 @@ class ApiCall:
 
     sync: Callable[[], Any]
     async_: Callable[[], Awaitable[Any]]
+
+    @classmethod
+    def of(
+        cls,
+        sync: Callable[..., Any],
+        async_: Callable[..., Awaitable[Any]],
+        *args: Any,
+        **kwargs: Any,
+    ) -> ApiCall:
+        """``sync(*args, **kwargs)`` or, under the async driver, ``async_(*args, **kwargs)``."""
+        return cls(partial(sync, *args, **kwargs), partial(async_, *args, **kwargs))
 
 
 @frozen

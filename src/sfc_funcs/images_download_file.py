@@ -25,10 +25,9 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Callable
+import sys
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from attrs import define, evolve, frozen
 from returns.pipeline import is_successful
@@ -221,6 +220,22 @@ def _save_record(path: Path, record: DownloadRecord) -> None:
         logger.warning("could not save download state to %s: %s", path, exc)
 
 
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on the partial file for as long as it is open; ``False`` if
+    another download holds it. Where there are no locks, there is nothing to take."""
+    if sys.platform == "win32":  # pragma: no cover - no flock there
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _open_partial(
     target: Path, image_id: str, info: ImageDownloadResponse, resume: bool
 ) -> Result[_Partial, LocalFileError]:
@@ -228,14 +243,19 @@ def _open_partial(
     for this very image version says are in order, else none. The file is cut to that length,
     so it never holds bytes past what it will be resumed from."""
     path, record_path = _partial_paths(target)
-    record = None
-    if resume:
-        data = read_record(record_path)
-        record = None if data is None else DownloadRecord.from_json(data)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as exc:
         return Failure(local_file_error("download", path, exc))
+    if not _lock(fd):
+        os.close(fd)
+        return Failure(
+            LocalFileError(stage="download", reason=f"another download into {target} is running")
+        )
+    record = None
+    if resume:
+        data = read_record(record_path)
+        record = None if data is None else DownloadRecord.from_json(data)
     file = SharedFile(fd, path)
     try:
         length = file.size()
@@ -356,12 +376,6 @@ def _check_arguments(download: _Download) -> Result[_Download, InputValidationEr
     )
 
 
-def _api(
-    sync: Callable[..., Any], async_: Callable[..., Any], *args: Any, **kwargs: Any
-) -> ApiCall:
-    return ApiCall(partial(sync, *args, **kwargs), partial(async_, *args, **kwargs))
-
-
 @frozen(kw_only=True)
 class _SegmentContext:
     download: _Download
@@ -372,7 +386,7 @@ class _SegmentContext:
 def _renew(ctx: _SegmentContext) -> Steps[SfcError | None]:
     """Fetch a fresh URL into ``ctx.link``; the error if that failed."""
     download = ctx.download
-    got = yield _api(
+    got = yield ApiCall.of(
         images_download,
         images_download_async,
         download.core,
@@ -480,7 +494,7 @@ def _download_steps(download: _Download) -> Steps[Result[Path, ImagesDownloadFil
     )
     if not is_successful(target_checked):
         return Failure(target_checked.failure())
-    got = yield _api(
+    got = yield ApiCall.of(
         images_download,
         images_download_async,
         download.core,

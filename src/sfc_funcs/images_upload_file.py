@@ -34,10 +34,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from attrs import evolve, frozen
 from returns.pipeline import is_successful
@@ -309,12 +307,6 @@ def _as_upload_response(entry: ImageListEntry) -> ImageUploadResponse:
     )
 
 
-def _api(
-    sync: Callable[..., Any], async_: Callable[..., Any], *args: Any, **kwargs: Any
-) -> ApiCall:
-    return ApiCall(partial(sync, *args, **kwargs), partial(async_, *args, **kwargs))
-
-
 # --- the steps ------------------------------------------------------------------------------
 
 
@@ -342,7 +334,7 @@ def _part_steps(ctx: _PartContext, task: _PartTask) -> Steps[Result[None, SfcErr
     attempt = renewals = 0
     while True:
         if url is None or core.wall_clock() >= url.expires_at:
-            got = yield _api(
+            got = yield ApiCall.of(
                 images_upload_part,
                 images_upload_part_async,
                 core,
@@ -418,6 +410,55 @@ def _upload_steps(upload: _Upload) -> Steps[Result[ImageUploadResponse, ImagesUp
         source.file.close()
 
 
+@frozen
+class _GoOn:
+    """The recorded upload can go on, with its own part size."""
+
+    record: UploadRecord
+    plan: PartPlan
+
+
+_Resumed = _GoOn | Result[ImageUploadResponse, ImagesUploadFileError] | None
+"""What a recorded upload allows: ``_GoOn``; a final ``Result`` (the upload had completed, or
+whether it can go on is unknown); ``None`` to start afresh."""
+
+
+def _resume(upload: _Upload, source: _Source, previous: UploadRecord) -> Steps[_Resumed]:
+    """Decide whether the recorded upload can go on; see the module docstring."""
+    if not _matches(previous, upload, source):
+        logger.warning(
+            "%s changed since upload %s started; starting a new upload "
+            "(the unfinished image keeps its name until it is deleted)",
+            source.path,
+            previous.image_id,
+        )
+        return None
+    found = yield ApiCall.of(
+        images_get,
+        images_get_async,
+        upload.core,
+        previous.image_id,
+        security=upload.security,
+        options=upload.options,
+    )
+    if not is_successful(found):
+        error = found.failure()
+        if isinstance(error, NotFoundError):
+            return None
+        # Whether the recorded upload can go on is unknown; creating another image now could
+        # leave two copies behind.
+        return Failure(error)
+    entry: ImageListEntry = found.unwrap()
+    plan = _resumable_plan(previous, source.identity.size, upload.config.min_part_size)
+    if entry.upload_status in _RESUMABLE_STATUSES and plan is not None:
+        return _GoOn(previous, plan)
+    if entry.upload_status == "completed" and entry.sha256 == previous.sha256 is not None:
+        # The last run completed the upload but stopped before it saw the answer.
+        return Success(_as_upload_response(entry))
+    logger.info("recorded upload %s cannot continue; starting afresh", previous.image_id)
+    return None
+
+
 def _upload_source(
     upload: _Upload, source: _Source
 ) -> Steps[Result[ImageUploadResponse, ImagesUploadFileError]]:
@@ -435,48 +476,18 @@ def _upload_source(
     previous: UploadRecord | None = None
     if record_path is not None:
         previous = yield Blocking(partial(_load_record, record_path))
+    resumed: _Resumed = None
+    if previous is not None:
+        resumed = yield from _resume(upload, source, previous)
+        if resumed is None or (not isinstance(resumed, _GoOn) and is_successful(resumed)):
+            yield Blocking(partial(_remove_record, record_path))
+        if resumed is not None and not isinstance(resumed, _GoOn):
+            return resumed
 
-    record: UploadRecord | None = None
-    if previous is not None and _matches(previous, upload, source):
-        resumed_plan = _resumable_plan(previous, size, upload.config.min_part_size)
-        found = yield _api(
-            images_get,
-            images_get_async,
-            core,
-            previous.image_id,
-            security=upload.security,
-            options=upload.options,
-        )
-        if is_successful(found):
-            entry: ImageListEntry = found.unwrap()
-            if entry.upload_status in _RESUMABLE_STATUSES and resumed_plan is not None:
-                record, plan = previous, resumed_plan
-            elif (
-                entry.upload_status == "completed"
-                and previous.sha256 is not None
-                and entry.sha256 == previous.sha256
-            ):
-                # The last run completed the upload but stopped before it saw the answer.
-                yield Blocking(partial(_remove_record, record_path))
-                return Success(_as_upload_response(entry))
-        elif not isinstance(found.failure(), NotFoundError):
-            # Unknown whether the recorded upload can go on; creating another image now
-            # could leave two copies behind.
-            return Failure(found.failure())
-        if record is None:
-            logger.info("recorded upload %s cannot continue; starting afresh", previous.image_id)
-    elif previous is not None:
-        logger.warning(
-            "%s changed since upload %s started; starting a new upload "
-            "(the unfinished image keeps its name until it is deleted)",
-            source.path,
-            previous.image_id,
-        )
-    if previous is not None and record is None:
-        yield Blocking(partial(_remove_record, record_path))
-
-    if record is None:
-        started = yield _api(
+    if isinstance(resumed, _GoOn):
+        record, plan = resumed.record, resumed.plan
+    else:
+        started = yield ApiCall.of(
             images_start_upload,
             images_start_upload_async,
             core,
@@ -532,7 +543,7 @@ def _upload_source(
     digest = pool.sequencer.hexdigest()
     record = evolve(record, done=frozenset[int](plan.parts()), sha256=digest)
     yield Blocking(partial(_save_record, record_path, record))
-    completed = yield _api(
+    completed = yield ApiCall.of(
         images_complete_upload,
         images_complete_upload_async,
         core,
@@ -542,7 +553,11 @@ def _upload_source(
         options=upload.options,
     )
     if not is_successful(completed):
-        return Failure(completed.failure())
+        error = completed.failure()
+        if isinstance(error, (BadRequestError, UnprocessableEntityError)):
+            # The store's parts do not make up this file; resuming would only repeat this.
+            yield Blocking(partial(_remove_record, record_path))
+        return Failure(error)
     yield Blocking(partial(_remove_record, record_path))
     return Success(completed.unwrap())
 

@@ -634,3 +634,18 @@ def test_resume_can_be_turned_off(
     off = TransferConfig(resume=False, chunk_size=KiB)
     assert_downloaded(emu, download(image_id, dest, concurrency=1, transfer=off), dest, data)
     assert range_starts(emu) == [0]
+
+
+def test_two_downloads_into_one_dest_do_not_mix(
+    download: Download, emu: Emulator, make_image: Callable[..., tuple[str, bytes]], tmp_path: Path
+) -> None:
+    import fcntl
+
+    image_id, data = make_image()
+    dest = tmp_path / "out.img"
+    with dest.with_name(dest.name + PARTIAL_SUFFIX).open("wb") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        busy = download(image_id, dest)
+    assert isinstance(busy.failure(), LocalFileError)
+    assert "another download" in str(busy.failure())
+    assert_downloaded(emu, download(image_id, dest), dest, data)

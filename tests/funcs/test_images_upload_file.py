@@ -25,11 +25,13 @@ from sfc_core import (
     FileChangedError,
     ImageUploadResponse,
     InputValidationError,
+    InternalServerError,
     LocalFileError,
     RetryConfig,
     SfcCore,
     SfcDefaultError,
     TransferError,
+    UnprocessableEntityError,
 )
 from sfc_core._transfer_plan import GiB, KiB, MiB
 from sfc_emulator import Emulator
@@ -720,3 +722,37 @@ def test_complete_is_only_called_with_the_hash_of_the_file(
     # completing again with the same hash is accepted: the hash sent was the real one
     again = images_complete_upload(core, image.id, hashlib.sha256(data).hexdigest())
     assert is_successful(again)
+
+
+def test_an_unanswered_resume_check_keeps_the_record(
+    upload: Upload, emu: Emulator, core: SfcCore, tmp_path: Path, config: TransferConfig
+) -> None:
+    path = tmp_path / "disk.img"
+    data = write_file(path, 10 * PART)
+    slow_storage(emu)
+    with pytest.raises(KeyboardInterrupt):
+        images_upload_file(
+            core, path, "disk", part_size=PART, transfer=config, progress=interrupt_at_half
+        )
+    emu.faults.clear()
+    [state] = state_files(config)
+    old_id = json.loads(state.read_text())["image_id"]
+    emu.requests.clear()
+    emu.faults.add("get", status=500, times=10)
+    checked = upload(path, "disk", part_size=PART)
+    assert isinstance(checked.failure(), InternalServerError)
+    assert not emu.requests.by_route("start_upload")
+    assert state_files(config) == [state]  # unknown whether it can go on: nothing is dropped
+    emu.faults.clear()
+    image = assert_uploaded(emu, upload(path, "disk", part_size=PART), data)
+    assert image.id == old_id
+
+
+def test_a_refused_complete_drops_the_record(
+    upload: Upload, emu: Emulator, tmp_path: Path, config: TransferConfig
+) -> None:
+    write_file(tmp_path / "disk.img", 2 * PART)
+    emu.faults.add("complete", status=422)
+    result = upload(tmp_path / "disk.img", "disk", part_size=PART)
+    assert isinstance(result.failure(), UnprocessableEntityError)
+    assert state_files(config) == []
