@@ -407,7 +407,9 @@ def test_a_url_expiring_mid_download_is_renewed_and_the_download_goes_on(
 ) -> None:
     image_id, data = make_image()
     half = len(data) // 2
-    emu.set_url_ttl(1)
+    # Two seconds, not one: ``expires_at`` is rounded down to whole seconds, and a client that
+    # sees it pass renews the URL before even trying it.
+    emu.set_url_ttl(2)
     emu.faults.add("storage_get", drop_after_bytes=half)
     # readings: 1 issues the URL, 2 checks the first GET (cut at half way), 3 checks the
     # retry: 5 s on, the URL has expired.
@@ -649,3 +651,72 @@ def test_two_downloads_into_one_dest_do_not_mix(
     assert isinstance(busy.failure(), LocalFileError)
     assert "another download" in str(busy.failure())
     assert_downloaded(emu, download(image_id, dest), dest, data)
+
+
+def test_dest_appearing_meanwhile_is_not_replaced(
+    download: Download, emu: Emulator, make_image: Callable[..., tuple[str, bytes]], tmp_path: Path
+) -> None:
+    image_id, data = make_image()
+    dest = tmp_path / "out.img"
+
+    def someone_else_writes_dest(done: int, total: int) -> None:
+        if done == total:
+            dest.write_bytes(b"theirs")
+
+    result = download(image_id, dest, progress=someone_else_writes_dest)
+    assert isinstance(result.failure(), LocalFileError)
+    assert dest.read_bytes() == b"theirs"
+    # the verified bytes are kept: the next run only checks them
+    emu.requests.clear()
+    assert_downloaded(emu, download(image_id, dest, overwrite=True), dest, data)
+    assert gets(emu) == []
+
+
+def test_a_url_renewal_that_fails(
+    download: Download, emu: Emulator, make_image: Callable[..., tuple[str, bytes]], tmp_path: Path
+) -> None:
+    image_id, _ = make_image()
+    # The first GET waits half a second, then says the URL expired; meanwhile the first progress
+    # report (due at once) makes the API refuse further download URLs.
+    emu.faults.add(
+        "storage_get", status=403, body=EXPIRED, content_type="application/xml", delay=0.5
+    )
+
+    refused: list[bool] = []
+
+    def refuse_renewals(done: int, total: int) -> None:
+        if not refused:
+            refused.append(True)
+            emu.faults.add("download", status=401, times=10)
+
+    result = download(image_id, tmp_path / "out.img", concurrency=1, progress=refuse_renewals)
+    error = result.failure()
+    assert isinstance(error, TransferError)
+    assert "no download URL" in error.reason
+
+
+def test_urls_that_always_expire_fail_clearly(
+    download: Download, emu: Emulator, make_image: Callable[..., tuple[str, bytes]], tmp_path: Path
+) -> None:
+    image_id, _ = make_image()
+    emu.set_url_ttl(-1)
+    result = download(image_id, tmp_path / "out.img", concurrency=1)
+    error = result.failure()
+    assert isinstance(error, TransferError)
+    assert "expired" in error.reason
+
+
+def test_a_client_clock_past_expires_at_renews_before_sending(
+    emu: Emulator,
+    make_image: Callable[..., tuple[str, bytes]],
+    tmp_path: Path,
+    config: TransferConfig,
+) -> None:
+    image_id, data = make_image()
+    core = SfcCore(server_url=emu.url, bearer_auth=TOKEN, wall_clock=lambda: time.time() + 7200)
+    result = images_download_file(
+        core, image_id, tmp_path / "out.img", concurrency=1, transfer=config
+    )
+    assert_downloaded(emu, result, tmp_path / "out.img", data)
+    assert len(emu.requests.by_route("download")) == 2
+    assert [g.status for g in gets(emu)] == [200]
