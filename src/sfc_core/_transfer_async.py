@@ -304,9 +304,10 @@ async def run_pool_async(core: SfcCore, effect: RunPool) -> SfcError | None:
             if pool.aborted:
                 await _stop(tasks)
             report, snapshot = coordinator.due()
-            coordinator.report(report)
+            # Saved before the progress callback runs; see the sync shell.
             if snapshot is not None and effect.checkpoint is not None:
                 await asyncio.to_thread(effect.checkpoint, snapshot)
+            coordinator.report(report)
     except BaseException:
         pool.abort()
         await _stop(tasks)

@@ -324,9 +324,11 @@ def run_pool_sync(core: SfcCore, effect: RunPool) -> SfcError | None:
                     break
                 shell.cond.wait(_WAKE_INTERVAL)
                 report, snapshot = coordinator.due()
-            coordinator.report(report)
+            # Saved before the progress callback runs: a callback that never returns (the
+            # process is killed in it) must not cost the parts it was told about.
             if snapshot is not None and effect.checkpoint is not None:
                 effect.checkpoint(snapshot)
+            coordinator.report(report)
     except BaseException:
         with shell.cond:
             pool.abort()
