@@ -315,10 +315,10 @@ async def run_pool_async(core: SfcCore, effect: RunPool) -> SfcError | None:
             await asyncio.to_thread(effect.checkpoint, pool.snapshot())
         raise
     await asyncio.gather(*tasks, return_exceptions=True)
-    if pool.crash is not None:
-        raise pool.crash
     report, snapshot = coordinator.due(final=True)
     if snapshot is not None and effect.checkpoint is not None:
         await asyncio.to_thread(effect.checkpoint, snapshot)
+    if pool.crash is not None:
+        raise pool.crash
     coordinator.report(report)
     return pool.failure

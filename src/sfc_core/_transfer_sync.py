@@ -343,11 +343,11 @@ def run_pool_sync(core: SfcCore, effect: RunPool) -> SfcError | None:
         raise
     for thread in threads:
         thread.join()
-    if pool.crash is not None:
-        raise pool.crash
     with shell.cond:
         report, snapshot = coordinator.due(final=True)
     if snapshot is not None and effect.checkpoint is not None:
         effect.checkpoint(snapshot)
+    if pool.crash is not None:
+        raise pool.crash
     coordinator.report(report)
     return pool.failure

@@ -17,6 +17,14 @@ the part. The file is stat-ed after each part and before completing: if its size
 time moved, the upload stops with ``FileChangedError``, so the API is never told a hash of bytes
 that were not uploaded.
 
+Memory and speed. Hashing in file order while parts go up side by side means the bytes of
+later parts are held until the earlier ones have been read; ``TransferConfig.hash_window``
+(48 MiB) bounds them, and a worker that gets that far ahead pauses until the hash catches up
+(the worker holding the earliest bytes never waits). Peak memory is therefore about the window
+plus a chunk per worker, whatever the file size. Where each connection is capped (rather than
+the uplink as a whole), parts no larger than ``hash_window / (concurrency - 1)`` keep every
+worker busy. ``SfcCore.deadline`` bounds each API call, not the whole upload.
+
 Resume. Progress is recorded in a small JSON file, one per (API server and query, absolute file
 path, image name), in ``$SFC_STATE_DIR`` if set, else ``$XDG_CACHE_HOME/sfc-images/uploads/``,
 else ``~/.cache/sfc-images/uploads/`` (or ``TransferConfig(state_dir=...)``). It holds the image
@@ -24,9 +32,14 @@ id, the part size, the file's size and modification time and the numbers of the 
 acknowledged, and is rewritten atomically after every part. Running the same upload again (same
 file, unchanged, same name) continues that image: the parts already sent are read only to hash
 them, the others are uploaded (with the recorded part size, whatever ``part_size`` says). If the
-recorded image is gone or no longer accepts parts, a fresh upload starts. The record is removed
-once the upload completes. Interrupting an upload (Ctrl-C, cancelling the task) saves the record
-before the exception propagates.
+recorded image is gone or no longer accepts parts, or the file changed since, a fresh upload
+starts (an unfinished image keeps its name until deleted, so reusing the name then fails with
+``ConflictError``). If the recorded upload had in fact completed with this file's hash (the last
+run stopped before it saw the answer), that image is returned. If whether it can go on cannot be
+found out (the API did not answer), the error is returned and the record kept. The record is
+removed once the upload completes, or when ``images_complete_upload`` refuses the parts (400,
+422). Interrupting an upload (Ctrl-C, cancelling the task) saves the record before the exception
+propagates.
 """
 
 from __future__ import annotations

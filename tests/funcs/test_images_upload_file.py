@@ -23,6 +23,8 @@ from returns.result import Result
 from sfc_core import (
     ConflictError,
     FileChangedError,
+    HookContext,
+    Hooks,
     ImageUploadResponse,
     InputValidationError,
     InternalServerError,
@@ -767,3 +769,39 @@ def test_an_unwritable_state_dir_costs_only_resumability(
     result = upload(tmp_path / "disk.img", "disk", part_size=PART, transfer=config)
     assert_uploaded(emu, result, data)
     assert "could not save upload state" in caplog.text
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_bug_in_a_worker_is_raised_not_returned(
+    emu: Emulator, tmp_path: Path, config: TransferConfig, mode: str
+) -> None:
+    """An unexpected exception (here from a caller's hook) is not turned into a Failure: it
+    surfaces in the caller, after the other workers stopped and the record was saved."""
+
+    def boom(ctx: HookContext, request: object) -> None:
+        if ctx.operation == "images_upload_part" and b'"part_id":3' in getattr(
+            request, "content", b""
+        ):
+            raise RuntimeError("hook bug")
+
+    write_file(tmp_path / "disk.img", 10 * PART)
+    core = SfcCore(server_url=emu.url, bearer_auth=TOKEN, hooks=Hooks(before_request=(boom,)))
+    arguments = (core, tmp_path / "disk.img", "disk")
+    options: dict[str, Any] = {"part_size": PART, "concurrency": 1, "transfer": config}
+
+    async def go() -> UploadResult:
+        try:
+            return await images_upload_file_async(*arguments, **options)
+        finally:
+            await core.aclose()
+
+    def run() -> UploadResult:
+        if mode == "sync":
+            with core:
+                return images_upload_file(*arguments, **options)
+        return asyncio.run(go())
+
+    with pytest.raises(RuntimeError, match="hook bug"):
+        run()
+    [state] = state_files(config)
+    assert json.loads(state.read_text())["done"] == [1, 2]
