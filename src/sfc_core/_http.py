@@ -419,9 +419,13 @@ def _collect(chunks: list[bytes], chunk: bytes, size: int, limit: int) -> tuple[
     return size + len(chunk), False
 
 
+# Requests are sent with ``auth=None``: the credential is already on the request, and an
+# injected client's own ``auth`` must neither replace it nor add another.
 def _send_sync(client: httpx.Client, effect: Send) -> Received | Unreachable:
     try:
-        response = client.send(_with_timeout(effect.request, effect.timeout), stream=True)
+        response = client.send(
+            _with_timeout(effect.request, effect.timeout), stream=True, auth=None
+        )
         try:
             chunks: list[bytes] = []
             size, truncated = 0, False
@@ -438,7 +442,9 @@ def _send_sync(client: httpx.Client, effect: Send) -> Received | Unreachable:
 
 async def _send_async(client: httpx.AsyncClient, effect: Send) -> Received | Unreachable:
     try:
-        response = await client.send(_with_timeout(effect.request, effect.timeout), stream=True)
+        response = await client.send(
+            _with_timeout(effect.request, effect.timeout), stream=True, auth=None
+        )
         try:
             chunks: list[bytes] = []
             size, truncated = 0, False

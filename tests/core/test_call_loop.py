@@ -363,3 +363,11 @@ async def test_the_async_path_maps_errors_the_same_way() -> None:
     error = (await images_get_async(make_core(handler), "image_abc")).failure()
     assert isinstance(error, NotFoundError)
     assert error.message == "gone"
+
+
+def test_an_injected_client_with_its_own_auth_does_not_replace_the_token() -> None:
+    handler, seen = scripted(ok())
+    client = httpx.Client(transport=httpx.MockTransport(handler), auth=("user", "password"))
+    core = SfcCore(server_url="https://api.example.test", bearer_auth=TOKEN, client=client)
+    assert isinstance(images_get(core, "image_abc"), Success)
+    assert seen[0].headers["authorization"] == f"Bearer {TOKEN}"
