@@ -32,9 +32,9 @@ id, the part size, the file's size and modification time and the numbers of the 
 acknowledged, and is rewritten atomically after every part. Running the same upload again (same
 file, unchanged, same name) continues that image: the parts already sent are read only to hash
 them, the others are uploaded (with the recorded part size, whatever ``part_size`` says). If the
-recorded image is gone or no longer accepts parts, or the file changed since, a fresh upload
-starts (an unfinished image keeps its name until deleted, so reusing the name then fails with
-``ConflictError``). If the recorded upload had in fact completed with this file's hash (the last
+recorded image is gone or no longer accepts parts, a fresh upload starts. If the file changed
+since, the recorded image, still unfinished and made for bytes that no longer exist, is deleted
+first so that the fresh upload can take its name. If the recorded upload had in fact completed with this file's hash (the last
 run stopped before it saw the answer), that image is returned. If whether it can go on cannot be
 found out (the API did not answer), the error is returned and the record kept. The record is
 removed once the upload completes, or when ``images_complete_upload`` refuses the parts (400,
@@ -118,6 +118,7 @@ from sfc_core._transfer_storage import (
 )
 from sfc_core._transfer_sync import drive_sync
 from sfc_funcs.images_complete_upload import images_complete_upload, images_complete_upload_async
+from sfc_funcs.images_delete import images_delete, images_delete_async
 from sfc_funcs.images_get import images_get, images_get_async
 from sfc_funcs.images_start_upload import images_start_upload, images_start_upload_async
 from sfc_funcs.images_upload_part import images_upload_part, images_upload_part_async
@@ -436,15 +437,44 @@ _Resumed = _GoOn | Result[ImageUploadResponse, ImagesUploadFileError] | None
 whether it can go on is unknown); ``None`` to start afresh."""
 
 
+def _discard_unfinished(upload: _Upload, previous: UploadRecord) -> Steps[None]:
+    """Delete the unfinished image of a recorded upload whose file has changed since.
+
+    That image was created by this client for bytes that no longer exist, and it holds the name
+    the new upload needs. Only an image still waiting for parts is deleted; if it cannot be, the
+    new upload meets the name conflict and reports it.
+    """
+    found = yield ApiCall.of(
+        images_get,
+        images_get_async,
+        upload.core,
+        previous.image_id,
+        security=upload.security,
+        options=upload.options,
+    )
+    if not is_successful(found) or found.unwrap().upload_status not in _RESUMABLE_STATUSES:
+        return
+    logger.warning(
+        "the file changed since upload %s started; deleting that unfinished image and "
+        "starting a new upload",
+        previous.image_id,
+    )
+    deleted = yield ApiCall.of(
+        images_delete,
+        images_delete_async,
+        upload.core,
+        previous.image_id,
+        security=upload.security,
+        options=upload.options,
+    )
+    if not is_successful(deleted):
+        logger.warning("could not delete %s: %s", previous.image_id, deleted.failure())
+
+
 def _resume(upload: _Upload, source: _Source, previous: UploadRecord) -> Steps[_Resumed]:
     """Decide whether the recorded upload can go on; see the module docstring."""
     if not _matches(previous, upload, source):
-        logger.warning(
-            "%s changed since upload %s started; starting a new upload "
-            "(the unfinished image keeps its name until it is deleted)",
-            source.path,
-            previous.image_id,
-        )
+        yield from _discard_unfinished(upload, previous)
         return None
     found = yield ApiCall.of(
         images_get,

@@ -626,15 +626,18 @@ def test_a_changed_file_is_not_resumed(
             core, path, "disk", part_size=PART, transfer=config, progress=interrupt_at_half
         )
     emu.faults.clear()
+    (old_record,) = state_files(config)
+    old_id = json.loads(old_record.read_text())["image_id"]
     data = write_file(path, 10 * PART, seed=9)
     emu.requests.clear()
-    # The unfinished image still holds the name: the new upload cannot take it over.
-    conflict = upload(path, "disk", part_size=PART)
-    assert isinstance(conflict.failure(), ConflictError)
-    assert not emu.requests.by_route("storage_put")
+    # The unfinished image was made for bytes that no longer exist: it is deleted, and the new
+    # upload takes its name with every part sent again.
+    result = upload(path, "disk", part_size=PART)
+    image = assert_uploaded(emu, result, data)
+    assert image.id != old_id
+    assert len(emu.requests.by_route("delete")) == 1
+    assert sorted(stored_parts(emu)) == list(range(1, 11))
     assert state_files(config) == []
-    result = upload(path, "disk-2", part_size=PART)
-    assert_uploaded(emu, result, data)
 
 
 def test_a_deleted_image_starts_afresh(
