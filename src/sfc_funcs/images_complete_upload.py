@@ -7,7 +7,6 @@ same hash leaves the same state.
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import quote
 
 from returns.result import Result
@@ -30,14 +29,8 @@ from sfc_core import (
     _json,
 )
 from sfc_core import _validation as validate
-from sfc_core._http import (
-    ApiRequest,
-    ResponseData,
-    call_steps,
-    drive_async,
-    drive_sync,
-    parse_json_response,
-)
+from sfc_core._http import ApiRequest, ResponseData
+from sfc_core._operation import Operation
 
 _ERRORS = {
     400: BadRequestError,
@@ -57,6 +50,10 @@ _StatusError = (
     | SfcDefaultError
 )
 ImagesCompleteUploadError = _StatusError | CallError
+
+_OPERATION: Operation[ImageUploadResponse, _StatusError] = Operation(
+    200, ImageUploadResponse, _ERRORS
+)
 
 
 def build_request(image_id: str, sha256: str) -> Result[ApiRequest, InputValidationError]:
@@ -78,10 +75,7 @@ def parse_response(
     data: ResponseData,
 ) -> Result[ImageUploadResponse, _StatusError | ResponseValidationError]:
     """200 → the image; 400/401/403/404/422/500 → their errors; others → ``SfcDefaultError``."""
-    return cast(
-        "Result[ImageUploadResponse, _StatusError | ResponseValidationError]",
-        parse_json_response(data, success=200, model=ImageUploadResponse, errors=_ERRORS),
-    )
+    return _OPERATION.parse(data)
 
 
 def images_complete_upload(
@@ -108,8 +102,7 @@ def images_complete_upload(
         (500), ``SfcDefaultError`` (any other status), ``ResponseValidationError``,
         ``SfcConnectionError``, ``SfcTimeoutError`` or ``InputValidationError``.
     """
-    steps = call_steps(core, build_request(image_id, sha256), parse_response, security, options)
-    return drive_sync(core, steps)
+    return _OPERATION.call(core, build_request(image_id, sha256), security, options)
 
 
 async def images_complete_upload_async(
@@ -121,5 +114,4 @@ async def images_complete_upload_async(
     options: RequestOptions | None = None,
 ) -> Result[ImageUploadResponse, ImagesCompleteUploadError]:
     """Complete an upload; the async form of ``images_complete_upload``."""
-    steps = call_steps(core, build_request(image_id, sha256), parse_response, security, options)
-    return await drive_async(core, steps)
+    return await _OPERATION.call_async(core, build_request(image_id, sha256), security, options)

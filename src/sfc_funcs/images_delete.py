@@ -6,7 +6,6 @@ attempt was processed but its answer lost, the retry answers 404, which the call
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import quote
 
 from returns.result import Result
@@ -26,14 +25,8 @@ from sfc_core import (
     UnauthorizedError,
 )
 from sfc_core import _validation as validate
-from sfc_core._http import (
-    ApiRequest,
-    ResponseData,
-    call_steps,
-    drive_async,
-    drive_sync,
-    parse_json_response,
-)
+from sfc_core._http import ApiRequest, ResponseData
+from sfc_core._operation import Operation
 
 _ERRORS = {
     401: UnauthorizedError,
@@ -45,6 +38,10 @@ _StatusError = (
     UnauthorizedError | NotFoundError | ConflictError | InternalServerError | SfcDefaultError
 )
 ImagesDeleteError = _StatusError | CallError
+
+_OPERATION: Operation[DeleteImageResponse, _StatusError] = Operation(
+    200, DeleteImageResponse, _ERRORS
+)
 
 
 def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
@@ -62,10 +59,7 @@ def parse_response(
     data: ResponseData,
 ) -> Result[DeleteImageResponse, _StatusError | ResponseValidationError]:
     """200 → the deletion; 401/404/409/500 → their errors; others → ``SfcDefaultError``."""
-    return cast(
-        "Result[DeleteImageResponse, _StatusError | ResponseValidationError]",
-        parse_json_response(data, success=200, model=DeleteImageResponse, errors=_ERRORS),
-    )
+    return _OPERATION.parse(data)
 
 
 def images_delete(
@@ -90,8 +84,7 @@ def images_delete(
         ``ResponseValidationError``, ``SfcConnectionError``, ``SfcTimeoutError`` or
         ``InputValidationError``.
     """
-    steps = call_steps(core, build_request(image_id), parse_response, security, options)
-    return drive_sync(core, steps)
+    return _OPERATION.call(core, build_request(image_id), security, options)
 
 
 async def images_delete_async(
@@ -102,5 +95,4 @@ async def images_delete_async(
     options: RequestOptions | None = None,
 ) -> Result[DeleteImageResponse, ImagesDeleteError]:
     """Soft-delete an image; the async form of ``images_delete``."""
-    steps = call_steps(core, build_request(image_id), parse_response, security, options)
-    return await drive_async(core, steps)
+    return await _OPERATION.call_async(core, build_request(image_id), security, options)

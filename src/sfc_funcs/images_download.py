@@ -7,7 +7,6 @@ use ``images_download_file``.
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import quote
 
 from returns.result import Result
@@ -27,14 +26,8 @@ from sfc_core import (
     UnauthorizedError,
 )
 from sfc_core import _validation as validate
-from sfc_core._http import (
-    ApiRequest,
-    ResponseData,
-    call_steps,
-    drive_async,
-    drive_sync,
-    parse_json_response,
-)
+from sfc_core._http import ApiRequest, ResponseData
+from sfc_core._operation import Operation
 
 _ERRORS = {
     401: UnauthorizedError,
@@ -46,6 +39,10 @@ _StatusError = (
     UnauthorizedError | NotFoundError | ConflictError | InternalServerError | SfcDefaultError
 )
 ImagesDownloadError = _StatusError | CallError
+
+_OPERATION: Operation[ImageDownloadResponse, _StatusError] = Operation(
+    200, ImageDownloadResponse, _ERRORS
+)
 
 
 def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
@@ -66,10 +63,7 @@ def parse_response(
 
     A sha256 that is not 64 lowercase hex digits, or a negative size, fails validation: the
     bytes could not be checked against it."""
-    return cast(
-        "Result[ImageDownloadResponse, _StatusError | ResponseValidationError]",
-        parse_json_response(data, success=200, model=ImageDownloadResponse, errors=_ERRORS),
-    )
+    return _OPERATION.parse(data)
 
 
 def images_download(
@@ -94,8 +88,7 @@ def images_download(
         ``ResponseValidationError``, ``SfcConnectionError``, ``SfcTimeoutError`` or
         ``InputValidationError``.
     """
-    steps = call_steps(core, build_request(image_id), parse_response, security, options)
-    return drive_sync(core, steps)
+    return _OPERATION.call(core, build_request(image_id), security, options)
 
 
 async def images_download_async(
@@ -106,5 +99,4 @@ async def images_download_async(
     options: RequestOptions | None = None,
 ) -> Result[ImageDownloadResponse, ImagesDownloadError]:
     """Get a presigned download URL; the async form of ``images_download``."""
-    steps = call_steps(core, build_request(image_id), parse_response, security, options)
-    return await drive_async(core, steps)
+    return await _OPERATION.call_async(core, build_request(image_id), security, options)

@@ -5,7 +5,6 @@ Retried on 429/5XX and connection failures: reading changes nothing.
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import quote
 
 from returns.result import Result
@@ -24,18 +23,14 @@ from sfc_core import (
     UnauthorizedError,
 )
 from sfc_core import _validation as validate
-from sfc_core._http import (
-    ApiRequest,
-    ResponseData,
-    call_steps,
-    drive_async,
-    drive_sync,
-    parse_json_response,
-)
+from sfc_core._http import ApiRequest, ResponseData
+from sfc_core._operation import Operation
 
 _ERRORS = {401: UnauthorizedError, 404: NotFoundError, 500: InternalServerError}
 _StatusError = UnauthorizedError | NotFoundError | InternalServerError | SfcDefaultError
 ImagesGetError = _StatusError | CallError
+
+_OPERATION: Operation[ImageListEntry, _StatusError] = Operation(200, ImageListEntry, _ERRORS)
 
 
 def build_request(image_id: str) -> Result[ApiRequest, InputValidationError]:
@@ -51,10 +46,7 @@ def parse_response(
     data: ResponseData,
 ) -> Result[ImageListEntry, _StatusError | ResponseValidationError]:
     """200 → the image; 401/404/500 → their errors; other statuses → ``SfcDefaultError``."""
-    return cast(
-        "Result[ImageListEntry, _StatusError | ResponseValidationError]",
-        parse_json_response(data, success=200, model=ImageListEntry, errors=_ERRORS),
-    )
+    return _OPERATION.parse(data)
 
 
 def images_get(
@@ -78,8 +70,7 @@ def images_get(
         ``SfcDefaultError`` (any other status), ``ResponseValidationError``,
         ``SfcConnectionError``, ``SfcTimeoutError`` or ``InputValidationError``.
     """
-    steps = call_steps(core, build_request(image_id), parse_response, security, options)
-    return drive_sync(core, steps)
+    return _OPERATION.call(core, build_request(image_id), security, options)
 
 
 async def images_get_async(
@@ -90,5 +81,4 @@ async def images_get_async(
     options: RequestOptions | None = None,
 ) -> Result[ImageListEntry, ImagesGetError]:
     """Get one image; the async form of ``images_get``."""
-    steps = call_steps(core, build_request(image_id), parse_response, security, options)
-    return await drive_async(core, steps)
+    return await _OPERATION.call_async(core, build_request(image_id), security, options)

@@ -6,8 +6,6 @@ Retried on 429/5XX and connection failures: reading changes nothing. To walk eve
 
 from __future__ import annotations
 
-from typing import cast
-
 from returns.result import Failure, Result, Success
 
 from sfc_core import (
@@ -25,14 +23,8 @@ from sfc_core import (
     UnprocessableEntityError,
 )
 from sfc_core import _validation as validate
-from sfc_core._http import (
-    ApiRequest,
-    ResponseData,
-    call_steps,
-    drive_async,
-    drive_sync,
-    parse_json_response,
-)
+from sfc_core._http import ApiRequest, ResponseData
+from sfc_core._operation import Operation
 
 _ERRORS = {
     400: BadRequestError,
@@ -48,6 +40,10 @@ _StatusError = (
     | SfcDefaultError
 )
 ImagesListError = _StatusError | CallError
+
+_OPERATION: Operation[ListImagesResponse, _StatusError] = Operation(
+    200, ListImagesResponse, _ERRORS
+)
 
 _QueryPair = Result[tuple[str, str], InputValidationError]
 
@@ -96,10 +92,7 @@ def parse_response(
     data: ResponseData,
 ) -> Result[ListImagesResponse, _StatusError | ResponseValidationError]:
     """200 → the page; 400/401/422/500 → their errors; others → ``SfcDefaultError``."""
-    return cast(
-        "Result[ListImagesResponse, _StatusError | ResponseValidationError]",
-        parse_json_response(data, success=200, model=ListImagesResponse, errors=_ERRORS),
-    )
+    return _OPERATION.parse(data)
 
 
 def images_list(
@@ -135,7 +128,7 @@ def images_list(
         ending_before=ending_before,
         include_deleted=include_deleted,
     )
-    return drive_sync(core, call_steps(core, request, parse_response, security, options))
+    return _OPERATION.call(core, request, security, options)
 
 
 async def images_list_async(
@@ -155,4 +148,4 @@ async def images_list_async(
         ending_before=ending_before,
         include_deleted=include_deleted,
     )
-    return await drive_async(core, call_steps(core, request, parse_response, security, options))
+    return await _OPERATION.call_async(core, request, security, options)

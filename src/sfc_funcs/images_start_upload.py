@@ -8,8 +8,6 @@ answered 429.
 
 from __future__ import annotations
 
-from typing import cast
-
 from returns.result import Result
 
 from sfc_core import (
@@ -29,14 +27,8 @@ from sfc_core import (
     _json,
 )
 from sfc_core import _validation as validate
-from sfc_core._http import (
-    ApiRequest,
-    ResponseData,
-    call_steps,
-    drive_async,
-    drive_sync,
-    parse_json_response,
-)
+from sfc_core._http import ApiRequest, ResponseData
+from sfc_core._operation import Operation
 from sfc_core._retry import RetrySafety
 
 _ERRORS = {
@@ -56,6 +48,10 @@ _StatusError = (
 )
 ImagesStartUploadError = _StatusError | CallError
 
+_OPERATION: Operation[ImageUploadResponse, _StatusError] = Operation(
+    201, ImageUploadResponse, _ERRORS
+)
+
 
 def build_request(name: str) -> Result[ApiRequest, InputValidationError]:
     """The request creating an image called ``name``, or why the name is not allowed."""
@@ -74,10 +70,7 @@ def parse_response(
     data: ResponseData,
 ) -> Result[ImageUploadResponse, _StatusError | ResponseValidationError]:
     """201 → the new image; 400/401/403/409/500 → their errors; others → ``SfcDefaultError``."""
-    return cast(
-        "Result[ImageUploadResponse, _StatusError | ResponseValidationError]",
-        parse_json_response(data, success=201, model=ImageUploadResponse, errors=_ERRORS),
-    )
+    return _OPERATION.parse(data)
 
 
 def images_start_upload(
@@ -103,8 +96,7 @@ def images_start_upload(
         ``SfcDefaultError`` (any other status), ``ResponseValidationError``,
         ``SfcConnectionError``, ``SfcTimeoutError`` or ``InputValidationError``.
     """
-    steps = call_steps(core, build_request(name), parse_response, security, options)
-    return drive_sync(core, steps)
+    return _OPERATION.call(core, build_request(name), security, options)
 
 
 async def images_start_upload_async(
@@ -115,5 +107,4 @@ async def images_start_upload_async(
     options: RequestOptions | None = None,
 ) -> Result[ImageUploadResponse, ImagesStartUploadError]:
     """Create an image; the async form of ``images_start_upload``."""
-    steps = call_steps(core, build_request(name), parse_response, security, options)
-    return await drive_async(core, steps)
+    return await _OPERATION.call_async(core, build_request(name), security, options)

@@ -26,20 +26,20 @@ the uplink as a whole), parts no larger than ``hash_window / (concurrency - 1)``
 worker busy. ``SfcCore.deadline`` bounds each API call, not the whole upload.
 
 Resume. Progress is recorded in a small JSON file, one per (API server and query, absolute file
-path, image name), in ``$SFC_STATE_DIR`` if set, else ``$XDG_CACHE_HOME/sfc-images/uploads/``,
-else ``~/.cache/sfc-images/uploads/`` (or ``TransferConfig(state_dir=...)``). It holds the image
-id, the part size, the file's size and modification time and the numbers of the parts the store
+path, image name), in ``$SFC_STATE_DIR`` if set, else ``$XDG_CACHE_HOME/sfc-images/uploads/``, else
+``~/.cache/sfc-images/uploads/`` (or ``TransferConfig(state_dir=...)``). It holds the image id, the
+part size, the file's size and modification time and the numbers of the parts the store
 acknowledged, and is rewritten atomically after every part. Running the same upload again (same
 file, unchanged, same name) continues that image: the parts already sent are read only to hash
 them, the others are uploaded (with the recorded part size, whatever ``part_size`` says). If the
 recorded image is gone or no longer accepts parts, a fresh upload starts. If the file changed
 since, the recorded image, still unfinished and made for bytes that no longer exist, is deleted
-first so that the fresh upload can take its name. If the recorded upload had in fact completed with this file's hash (the last
-run stopped before it saw the answer), that image is returned. If whether it can go on cannot be
-found out (the API did not answer), the error is returned and the record kept. The record is
-removed once the upload completes, or when ``images_complete_upload`` refuses the parts (400,
-422). Interrupting an upload (Ctrl-C, cancelling the task) saves the record before the exception
-propagates.
+first so that the fresh upload can take its name. If the recorded upload had in fact completed with
+this file's hash (the last run stopped before it saw the answer), that image is returned. If
+whether it can go on cannot be found out (the API did not answer), the error is returned and the
+record kept. The record is removed once the upload completes, or when ``images_complete_upload``
+refuses the parts (400, 422). Interrupting an upload (Ctrl-C, cancelling the task) saves the record
+before the exception propagates.
 """
 
 from __future__ import annotations

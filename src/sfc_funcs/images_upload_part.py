@@ -6,7 +6,6 @@ bytes go to that URL with no Authorization header; ``images_upload_file`` does a
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import quote
 
 from returns.result import Result
@@ -29,14 +28,8 @@ from sfc_core import (
     _json,
 )
 from sfc_core import _validation as validate
-from sfc_core._http import (
-    ApiRequest,
-    ResponseData,
-    call_steps,
-    drive_async,
-    drive_sync,
-    parse_json_response,
-)
+from sfc_core._http import ApiRequest, ResponseData
+from sfc_core._operation import Operation
 
 _ERRORS = {
     400: BadRequestError,
@@ -57,6 +50,10 @@ _StatusError = (
 )
 ImagesUploadPartError = _StatusError | CallError
 
+_OPERATION: Operation[UploadPartResponse, _StatusError] = Operation(
+    200, UploadPartResponse, _ERRORS
+)
+
 
 def build_request(image_id: str, part_id: int) -> Result[ApiRequest, InputValidationError]:
     """The request for part ``part_id`` (1 to 10,000) of ``image_id``, or why not."""
@@ -76,10 +73,7 @@ def parse_response(
     data: ResponseData,
 ) -> Result[UploadPartResponse, _StatusError | ResponseValidationError]:
     """200 → the URL; 400/401/403/404/422/500 → their errors; others → ``SfcDefaultError``."""
-    return cast(
-        "Result[UploadPartResponse, _StatusError | ResponseValidationError]",
-        parse_json_response(data, success=200, model=UploadPartResponse, errors=_ERRORS),
-    )
+    return _OPERATION.parse(data)
 
 
 def images_upload_part(
@@ -106,8 +100,7 @@ def images_upload_part(
         (any other status), ``ResponseValidationError``, ``SfcConnectionError``,
         ``SfcTimeoutError`` or ``InputValidationError``.
     """
-    steps = call_steps(core, build_request(image_id, part_id), parse_response, security, options)
-    return drive_sync(core, steps)
+    return _OPERATION.call(core, build_request(image_id, part_id), security, options)
 
 
 async def images_upload_part_async(
@@ -119,5 +112,4 @@ async def images_upload_part_async(
     options: RequestOptions | None = None,
 ) -> Result[UploadPartResponse, ImagesUploadPartError]:
     """Get a presigned part URL; the async form of ``images_upload_part``."""
-    steps = call_steps(core, build_request(image_id, part_id), parse_response, security, options)
-    return await drive_async(core, steps)
+    return await _OPERATION.call_async(core, build_request(image_id, part_id), security, options)
