@@ -60,7 +60,18 @@ class Row:
         return f"≤ {self.target:.2f}x"
 
     def medians_shown(self) -> str:
-        return ", ".join(f"{name} {_human(name, value)}" for name, value in self.medians.items())
+        shown = ", ".join(
+            f"{_stem(name)} {_human(name, value)}" for name, value in self.medians.items()
+        )
+        return f"{shown}; {self.note}" if self.note else shown
+
+
+def _stem(name: str) -> str:
+    """``sdk_s`` → ``sdk``: the unit suffix only says how to print the value."""
+    for suffix in ("_s", "_mib", "_mibps"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _human(name: str, value: float) -> str:
@@ -79,7 +90,7 @@ def _human(name: str, value: float) -> str:
 
 def table(rows: Sequence[Row]) -> str:
     """A plain-text table for the terminal."""
-    header = ("row", "ratio med (min-max)", "target", "met", "raw medians")
+    header = ("row", "ratio med (min-max)", "target", "met", "raw medians; notes")
     lines = [
         (r.label, r.shown(), r.target_shown(), "yes" if r.met else "NO", r.medians_shown())
         for r in rows
@@ -94,7 +105,8 @@ def table(rows: Sequence[Row]) -> str:
 def markdown(rows: Sequence[Row], context: str, image: str | None) -> str:
     """The README section: a table, what the numbers are, and the throughput chart."""
     out = [
-        "| id | what | compared with | ratio median (min-max) | target | met | raw medians |",
+        "| id | what | compared with | ratio median (min-max) | target | met "
+        "| raw medians; notes |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -282,7 +282,7 @@ def upload_rows(bench: Bench, selected: set[str]) -> list[Row]:
             Row(
                 id="B5",
                 variant="peak",
-                what=f"peak RSS of the {_size_text(big)} upload (whole process)",
+                what=f"peak RSS of the {_size_text(big)} upload, whole process",
                 compared_with="an absolute bound",
                 spread=Spread.of(big_rss),
                 target=150,
