@@ -6,9 +6,17 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sfc_core import RetryConfig, SfcCore
 from sfc_emulator import Emulator
+
+# Generation speed depends on the machine and on hypothesis' own caches, which a fresh clone
+# does not have yet; neither says anything about the code under test.
+settings.register_profile(
+    "sfc", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("sfc")
 
 TEST_TOKEN = "test-token-0123456789"
 TEST_MIN_PART_SIZE = 1024
