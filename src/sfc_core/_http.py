@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator, Mapping
 from typing import TypeVar
 
 import httpx
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from returns.result import Failure, Result, Success
 
 from sfc_core import _json
@@ -32,7 +32,7 @@ from sfc_core._errors import (
     SfcError,
     SfcTimeoutError,
 )
-from sfc_core._redact import install_log_redaction, redact_url
+from sfc_core._redact import REDACTED, install_log_redaction, redact_url
 from sfc_core._retry import FailureKind, Outcome, RetrySafety, retry_delay
 
 logger = logging.getLogger("sfc")
@@ -40,6 +40,7 @@ install_log_redaction()
 
 T = TypeVar("T")
 E = TypeVar("E", bound=SfcError)
+A = TypeVar("A", bound=ApiError)
 
 TransportError = SfcConnectionError | SfcTimeoutError
 
@@ -275,6 +276,25 @@ def parse_json_response(
 # --- the call loop --------------------------------------------------------------------------
 
 
+def _without_token(error: A, token: str) -> A:
+    """``error`` with every copy of the token replaced: a server (or a proxy) that echoes the
+    request's ``Authorization`` header must not put the token into messages, reprs or logs."""
+
+    def scrub(text: str) -> str:
+        return text.replace(token, REDACTED)
+
+    return evolve(
+        error,
+        message=None if error.message is None else scrub(error.message),
+        details=tuple(
+            evolve(d, message=scrub(d.message), field=None if d.field is None else scrub(d.field))
+            for d in error.details
+        ),
+        headers=tuple((name, scrub(value)) for name, value in error.headers),
+        body=error.body.replace(token.encode(), REDACTED.encode()),
+    )
+
+
 def _transport_error(request: httpx.Request, reply: Unreachable) -> TransportError:
     cls = SfcTimeoutError if reply.timed_out else SfcConnectionError
     return cls(method=request.method, url=str(request.url), reason=reply.reason)
@@ -367,6 +387,9 @@ def call_steps(
                 after(context, response)
             return result
         error = result.failure()
+        if isinstance(error, ApiError):
+            error = _without_token(error, settings.token)
+            result = Failure(error)
         for on_error in core.hooks.after_error:
             on_error(context, error, response)
         delay = retry_delay(

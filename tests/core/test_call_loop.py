@@ -371,3 +371,21 @@ def test_an_injected_client_with_its_own_auth_does_not_replace_the_token() -> No
     core = SfcCore(server_url="https://api.example.test", bearer_auth=TOKEN, client=client)
     assert isinstance(images_get(core, "image_abc"), Success)
     assert seen[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_server_echoing_the_token_does_not_put_it_into_the_error() -> None:
+    body = {
+        "error": {
+            "type": "not_found",
+            "message": f"no access with Bearer {TOKEN}",
+            "details": [{"field": None, "code": "x", "message": TOKEN}],
+        }
+    }
+    handler, _ = scripted(httpx.Response(404, json=body, headers={"x-echo": TOKEN}))
+    error = images_get(make_core(handler), "image_abc").failure()
+    assert isinstance(error, NotFoundError)
+    assert TOKEN not in str(error)
+    assert TOKEN not in repr(error)
+    assert TOKEN.encode() not in error.body
+    assert error.header("x-echo") == "<redacted>"
+    assert error.message == "no access with Bearer <redacted>"
