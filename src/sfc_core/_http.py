@@ -12,6 +12,7 @@ sync and async paths differ. The same drivers serve any step generator that yiel
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable, Generator, Mapping
 from typing import TypeVar
 
@@ -400,9 +401,9 @@ def call_steps(
             now_epoch=core.wall_clock(),
             rand=core.random(),
         )
-        if delay is None:
-            return result
-        if deadline_at is not None and core.clock() + delay >= deadline_at:
+        if delay is None or (deadline_at is not None and core.clock() + delay >= deadline_at):
+            if attempt > 1 and isinstance(error, (SfcConnectionError, SfcTimeoutError)):
+                return Failure(evolve(error, reason=f"{error.reason} ({attempt} attempts)"))
             return result
         logger.debug("retrying %s in %.2fs after attempt %d", api_request.operation, delay, attempt)
         yield Sleep(delay)
@@ -411,14 +412,44 @@ def call_steps(
 # --- drivers --------------------------------------------------------------------------------
 
 
-def classify(exc: httpx.RequestError) -> Unreachable:
+_TIMEOUT_STAGES: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
+    (httpx.ConnectTimeout, "connecting"),
+    (httpx.PoolTimeout, "waiting for a free connection"),
+    (httpx.WriteTimeout, "sending the request"),
+    (httpx.ReadTimeout, "waiting for the response"),
+)
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def classify(exc: httpx.RequestError, timeout: float | None = None) -> Unreachable:
     """How an httpx failure counts for retries: a connection that was never made (or a pool
-    that had none free) sent nothing; anything later may have reached the server."""
-    reason = str(exc) or type(exc).__name__
-    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return Unreachable(FailureKind.CONNECT, timed_out=True, reason=reason)
+    that had none free) sent nothing; a failed TLS handshake will fail again; anything later
+    may have reached the server."""
     if isinstance(exc, httpx.TimeoutException):
-        return Unreachable(FailureKind.SENT, timed_out=True, reason=reason)
+        stage = next((name for cls, name in _TIMEOUT_STAGES if isinstance(exc, cls)), "")
+        limit = f" for {timeout:g}s" if timeout is not None else ""
+        reason = f"no progress{limit} while {stage}" if stage else f"timed out{limit}"
+        unsent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+        return Unreachable(
+            FailureKind.CONNECT if unsent else FailureKind.SENT, timed_out=True, reason=reason
+        )
+    reason = str(exc) or type(exc).__name__
+    tls = _tls_failure(exc)
+    if tls is not None:
+        detail = getattr(tls, "reason", None) or tls
+        return Unreachable(
+            FailureKind.TLS,
+            timed_out=False,
+            reason=f"TLS handshake failed ({detail}); check the URL's scheme",
+        )
     if isinstance(exc, httpx.ConnectError):
         return Unreachable(FailureKind.CONNECT, timed_out=False, reason=reason)
     return Unreachable(FailureKind.SENT, timed_out=False, reason=reason)
@@ -459,7 +490,7 @@ def _send_sync(client: httpx.Client, effect: Send) -> Received | Unreachable:
         finally:
             response.close()
     except httpx.RequestError as exc:
-        return classify(exc)
+        return classify(exc, effect.timeout)
     return Received(response.status_code, _headers(response), b"".join(chunks), truncated)
 
 
@@ -478,7 +509,7 @@ async def _send_async(client: httpx.AsyncClient, effect: Send) -> Received | Unr
         finally:
             await response.aclose()
     except httpx.RequestError as exc:
-        return classify(exc)
+        return classify(exc, effect.timeout)
     return Received(response.status_code, _headers(response), b"".join(chunks), truncated)
 
 

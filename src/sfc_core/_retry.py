@@ -37,6 +37,9 @@ class FailureKind(enum.Enum):
     """The connection could not be made (or the pool had none free): nothing was sent."""
     SENT = "sent"
     """The request may have reached the server: a reset, a close, a read or write timeout."""
+    TLS = "tls"
+    """The TLS handshake failed (a certificate, or https spoken to a plain-http server): nothing
+    was sent, and trying again would fail the same way."""
 
     @property
     def unsent(self) -> bool:
@@ -102,7 +105,7 @@ def retry_delay(
     if not policy.enabled or attempt >= policy.max_attempts:
         return None
     if outcome.failure is not None:
-        if not policy.connection_errors:
+        if not policy.connection_errors or outcome.failure is FailureKind.TLS:
             return None
         if safety is RetrySafety.UNSENT_ONLY and not outcome.failure.unsent:
             return None

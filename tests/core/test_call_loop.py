@@ -7,6 +7,7 @@ clock and sleep are injected, so nothing waits.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 
 import httpx
@@ -389,3 +390,32 @@ def test_a_server_echoing_the_token_does_not_put_it_into_the_error() -> None:
     assert TOKEN.encode() not in error.body
     assert error.header("x-echo") == "<redacted>"
     assert error.message == "no access with Bearer <redacted>"
+
+
+def test_a_read_timeout_says_where_it_stopped_and_how_often_it_tried() -> None:
+    handler, seen = scripted(httpx.ReadTimeout("timed out"))
+    core = make_core(handler, timeout=2.0, retry=RetryConfig(max_attempts=3))
+    error = images_get(core, "image_abc").failure()
+    assert isinstance(error, SfcTimeoutError)
+    assert error.reason == "no progress for 2s while waiting for the response (3 attempts)"
+    assert len(seen) == 3
+
+
+def test_a_failed_tls_handshake_is_not_retried() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        try:
+            raise ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
+        except ssl.SSLError as exc:
+            raise httpx.ConnectError("wrong version number") from exc
+
+    seen: list[int] = []
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        seen.append(1)
+        return handler(request)
+
+    error = images_get(make_core(counting), "image_abc").failure()
+    assert isinstance(error, SfcConnectionError)
+    assert "TLS handshake failed" in error.reason
+    assert "scheme" in error.reason
+    assert len(seen) == 1

@@ -359,3 +359,13 @@ def test_bad_arguments_never_reach_the_server(
         assert isinstance(error, InputValidationError)
         assert error.field == field
     assert len(emulator.requests) == 0
+
+
+def test_https_spoken_to_a_plain_http_server_fails_at_once_and_says_why(emulator: Emulator) -> None:
+    core = SfcCore(
+        server_url=emulator.url.replace("http://", "https://"), bearer_auth=emulator.token
+    )
+    error = failure_of(images_list(core))
+    core.close()
+    assert "TLS handshake failed" in str(error)
+    assert "(2 attempts)" not in str(error)
