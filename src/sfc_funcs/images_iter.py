@@ -20,6 +20,7 @@ from sfc_core import (
     Security,
     SfcCore,
 )
+from sfc_core import _validation as validate
 from sfc_funcs.images_list import ImagesListError, images_list, images_list_async
 
 ImagesIterError = ImagesListError
@@ -29,10 +30,18 @@ class PageWalk:
     """The pure state of a walk across pages: the next cursor, the cursors seen, whether the
     walk is over. ``take`` turns one page's ``Result`` into the ``Result``s to yield."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_size: int | None) -> None:
         self.cursor: str | None = None
-        self.done = False
         self._seen: set[str] = set()
+        checked = (
+            Success(None)
+            if page_size is None
+            else validate.bounded_int(page_size, "page_size", 1, validate.MAX_LIST_LIMIT)
+        )
+        self.refused: list[Result[ImageListEntry, ImagesIterError]] = (
+            [Failure(checked.failure())] if isinstance(checked, Failure) else []
+        )
+        self.done = bool(self.refused)
 
     def take(
         self, page: Result[ListImagesResponse, ImagesIterError]
@@ -85,7 +94,8 @@ def images_iter(
         ``Success(ImageListEntry)`` per image; a single ``Failure`` (any ``images_list`` error,
         or ``ResponseValidationError`` for a looping cursor) ends the iteration.
     """
-    walk = PageWalk()
+    walk = PageWalk(page_size)
+    yield from walk.refused
     while not walk.done:
         page = images_list(
             core,
@@ -107,7 +117,9 @@ async def images_iter_async(
     options: RequestOptions | None = None,
 ) -> AsyncIterator[Result[ImageListEntry, ImagesIterError]]:
     """Every image, newest first; the async form of ``images_iter`` (``async for``)."""
-    walk = PageWalk()
+    walk = PageWalk(page_size)
+    for refusal in walk.refused:
+        yield refusal
     while not walk.done:
         page = await images_list_async(
             core,

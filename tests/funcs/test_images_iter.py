@@ -130,7 +130,7 @@ def test_has_more_without_a_cursor_is_an_error(mode: str) -> None:
 def test_a_bad_page_size_fails_before_any_request(core: SfcCore, emulator: Emulator) -> None:
     results = list(images_iter(core, page_size=0))
     assert len(results) == 1
-    assert results[0].failure().field == "limit"  # type: ignore[union-attr]
+    assert results[0].failure().field == "page_size"  # type: ignore[union-attr]
     assert len(emulator.requests) == 0
 
 
