@@ -486,6 +486,13 @@ class Coordinator:
                 self.saved_at, self.saved_cursor = now, snapshot.cursor
         return report, snapshot
 
+    def wait(self, longest: float) -> float:
+        """Seconds to wait for the workers before checking again: ``longest`` unless a progress
+        report falls due sooner (a wake-up for another reason must not push it back)."""
+        if self.effect.progress is None:
+            return longest
+        return self.effect.pool.meter.wait(self.core.clock(), longest)
+
     def report(self, value: int | None) -> None:
         if value is not None and self.effect.progress is not None:
             self.effect.progress(value, self.effect.pool.meter.total)

@@ -296,7 +296,7 @@ async def run_pool_async(core: SfcCore, effect: RunPool) -> SfcError | None:
     try:
         while not pool.settled:
             try:
-                async with asyncio.timeout(_WAKE_INTERVAL):
+                async with asyncio.timeout(coordinator.wait(_WAKE_INTERVAL)):
                     await shell.changed.wait()
             except TimeoutError:
                 pass

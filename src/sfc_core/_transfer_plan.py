@@ -79,7 +79,10 @@ def check_image_size(size: int, field: str = "path") -> Result[int, InputValidat
     if size < 1:
         return Failure(
             InputValidationError(
-                field=field, rule="must not be empty: an image needs at least one byte"
+                # Read after the field name: "path names an empty file ...", so that it is
+                # not taken for an empty path string.
+                field=field,
+                rule="names an empty file (0 bytes); an image needs at least 1 byte",
             )
         )
     if size > MAX_IMAGE_SIZE:

@@ -62,6 +62,14 @@ class ProgressMeter:
             return True
         return done > self._reported and (done >= self.total or done - self._reported >= self._step)
 
+    def wait(self, now: float, longest: float) -> float:
+        """How long a caller may sleep before ``due`` could return a count for time alone: at
+        most ``longest``, and no later than the interval after the last report when there is
+        something new to report."""
+        if self._reported is None or self.done <= self._reported:
+            return longest
+        return max(0.0, min(longest, self._reported_at + self._interval - now))
+
     def due(self, now: float) -> int | None:
         """The count to report now, or ``None`` if no report is due; a returned count is
         considered reported."""

@@ -2,8 +2,12 @@
 
 An *upload record* lives in the state directory (see ``state_dir``), one file per (server, query,
 file path, image name), and says which image the upload goes to, the part size and which parts
-the store has acknowledged. A *download record* sits beside the partial file and says which image
-version the partial's bytes belong to and how many of them are known to be in order.
+the store has acknowledged. Before the image exists, the same file holds an *upload intent*: the
+upload is about to ask for an image, and when; should that answer be lost, the intent is what lets
+a rerun recognise the image the lost call created. A *download record* sits beside the partial
+file and says which image version the partial's bytes belong to and how many of them are known to
+be in order. A sibling ``.lock`` file, held with ``flock`` while an upload runs, keeps two uploads
+of the same file to the same name from driving one image.
 
 Encoding and decoding are pure; a record that does not decode (an older format, a truncated file,
 hand edits) reads as "no record", which only costs a fresh start. Writes go to a temporary file
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -144,6 +149,61 @@ class UploadRecord:
 
 
 @frozen(kw_only=True)
+class UploadIntent:
+    """An upload about to ask for its image (or that asked and never saw the answer).
+
+    Attributes:
+        server_url: the API the image is to live on.
+        path: the source file, absolute.
+        name: the image name.
+        identity: the file's size and modification time.
+        since: the client's wall clock (epoch seconds) just before the image was asked for;
+            an image of that name created before it cannot be this upload's.
+    """
+
+    server_url: str
+    path: str
+    name: str
+    identity: FileIdentity
+    since: float
+
+    def to_json(self) -> bytes:
+        return _json.dumps(
+            {
+                "version": RECORD_VERSION,
+                "kind": "upload-intent",
+                "server_url": self.server_url,
+                "path": self.path,
+                "name": self.name,
+                "size": self.identity.size,
+                "mtime_ns": self.identity.mtime_ns,
+                "since": self.since,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> UploadIntent | None:
+        """The intent in ``data``, or ``None`` if it is not one this version wrote."""
+        raw = _decode(data, "upload-intent")
+        if raw is None:
+            return None
+        if not all(isinstance(raw.get(k), str) for k in ("server_url", "path", "name")):
+            return None
+        if not all(_ints(raw.get(k)) for k in ("size", "mtime_ns")):
+            return None
+        since = raw.get("since")
+        if not isinstance(since, (int, float)) or isinstance(since, bool):
+            return None
+        return cls(
+            server_url=raw["server_url"],
+            path=raw["path"],
+            name=raw["name"],
+            identity=FileIdentity(raw["size"], raw["mtime_ns"]),
+            since=float(since),
+        )
+
+
+@frozen(kw_only=True)
 class DownloadRecord:
     """What a partial download file holds.
 
@@ -250,3 +310,46 @@ def write_atomic(path: Path, data: bytes) -> None:
 def remove_record(path: Path) -> None:
     """Delete the record at ``path`` if there is one."""
     path.unlink(missing_ok=True)
+
+
+def acquire_lock(path: Path) -> int | None:
+    """Take an exclusive, non-blocking lock on ``path`` (created if need be).
+
+    Returns the open descriptor that holds the lock (pass it to ``release_lock``), or ``None``
+    when another process, or another open of the file in this one, holds it. Where the file
+    system cannot lock, the descriptor is returned unlocked. Raises ``OSError`` when the file
+    cannot be created.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        if sys.platform == "win32":  # pragma: no cover - the SDK runs on Linux; no flock there
+            return fd
+        import fcntl
+
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except OSError:
+            return fd
+        # The holder before us may have removed the file between our open and our lock; a
+        # lock on that unlinked file would guard nothing, so lock whatever is there now.
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            os.close(fd)
+            continue
+        if os.path.samestat(os.fstat(fd), current):
+            return fd
+        os.close(fd)
+
+
+def release_lock(path: Path, fd: int) -> None:
+    """Remove the lock file and let the lock go; removing it first, while still holding it, means
+    no one can lock the old file after we let go (see ``acquire_lock``)."""
+    try:
+        path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)

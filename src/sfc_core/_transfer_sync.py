@@ -322,7 +322,7 @@ def run_pool_sync(core: SfcCore, effect: RunPool) -> SfcError | None:
             with shell.cond:
                 if pool.settled:
                     break
-                shell.cond.wait(_WAKE_INTERVAL)
+                shell.cond.wait(coordinator.wait(_WAKE_INTERVAL))
                 report, snapshot = coordinator.due()
             # Saved before the progress callback runs: a callback that never returns (the
             # process is killed in it) must not cost the parts it was told about.

@@ -40,6 +40,21 @@ whether it can go on cannot be found out (the API did not answer), the error is 
 record kept. The record is removed once the upload completes, or when ``images_complete_upload``
 refuses the parts (400, 422). Interrupting an upload (Ctrl-C, cancelling the task) saves the record
 before the exception propagates.
+
+A lost answer to ``images_start_upload``. The server may create the image and the answer never
+arrive (a dropped connection, a timeout, a 5XX from a proxy, Ctrl-C). So before asking, the
+record file holds an *intent*: this upload is about to create an image, and the time (the core's
+``wall_clock``). If the call then fails in a way that may have created the image, or a rerun that
+finds the intent meets 409 (name taken), the live images are listed, newest first, back to the
+intent's time less ``CLOCK_SKEW`` seconds. An image is adopted, and the parts go into it, only if
+its name is this upload's, its status is ``started`` (it has no parts, so whoever made it cannot
+have sent bytes to it) and its ``created_at`` is not older than the intent (give or take the skew
+between the two clocks). Otherwise the error stands: a 409 is the name conflict it always was,
+and the intent is dropped; an unanswered call keeps the intent for a rerun.
+
+One upload at a time. While it runs, an upload holds an exclusive ``flock`` on a ``.lock`` file
+beside its record; a second upload of the same file to the same name on the same API fails at
+once, before any request, with ``LocalFileError``, rather than driving the same image.
 """
 
 from __future__ import annotations
@@ -103,8 +118,11 @@ from sfc_core._transfer_plan import MAX_PARTS, PartPlan, check_part_size, plan_p
 from sfc_core._transfer_progress import ProgressMeter
 from sfc_core._transfer_state import (
     FileIdentity,
+    UploadIntent,
     UploadRecord,
+    acquire_lock,
     read_record,
+    release_lock,
     remove_record,
     state_dir,
     upload_record_name,
@@ -120,6 +138,7 @@ from sfc_core._transfer_sync import drive_sync
 from sfc_funcs.images_complete_upload import images_complete_upload, images_complete_upload_async
 from sfc_funcs.images_delete import images_delete, images_delete_async
 from sfc_funcs.images_get import images_get, images_get_async
+from sfc_funcs.images_list import images_list, images_list_async
 from sfc_funcs.images_start_upload import images_start_upload, images_start_upload_async
 from sfc_funcs.images_upload_part import images_upload_part, images_upload_part_async
 
@@ -159,6 +178,12 @@ MAX_URL_RENEWALS = 8
 one part takes to send."""
 
 _RESUMABLE_STATUSES = frozenset({"started", "uploading"})
+
+CLOCK_SKEW = 10
+"""Seconds an image's ``created_at`` (the server's clock) may lie before the intent's time (this
+machine's clock) and still count as created after it."""
+
+_LIST_PAGE = 200
 
 
 @frozen
@@ -226,23 +251,58 @@ def _check_unchanged(source: _Source) -> Result[None, FileChangedError | LocalFi
     except OSError as exc:
         return Failure(local_file_error("stat", source.path, exc))
     if now != source.identity:
-        return Failure(
-            FileChangedError(
-                stage="upload",
-                reason=f"{source.path} changed while it was uploaded "
-                f"(size {source.identity.size} -> {now.size}, "
-                f"mtime_ns {source.identity.mtime_ns} -> {now.mtime_ns})",
-            )
-        )
+        return Failure(FileChangedError(stage="upload", reason=_what_changed(source, now)))
     return Success(None)
 
 
-def _load_record(path: Path) -> UploadRecord | None:
+def _what_changed(source: _Source, now: FileIdentity) -> str:
+    """``path: size A -> B bytes, mtime_ns C -> D``, naming only what moved (callers put it
+    after their own "the file changed")."""
+    was = source.identity
+    moved = []
+    if now.size != was.size:
+        moved.append(f"size {was.size} -> {now.size} bytes")
+    if now.mtime_ns != was.mtime_ns:
+        moved.append(f"mtime_ns {was.mtime_ns} -> {now.mtime_ns}")
+    return f"{source.path}: {', '.join(moved)}"
+
+
+def _load_record(path: Path) -> UploadRecord | UploadIntent | None:
     data = read_record(path)
-    return None if data is None else UploadRecord.from_json(data)
+    if data is None:
+        return None
+    return UploadRecord.from_json(data) or UploadIntent.from_json(data)
 
 
-def _save_record(path: Path | None, record: UploadRecord) -> None:
+def _lock_upload(record_path: Path) -> Result[int | None, LocalFileError]:
+    """Hold the upload's lock file: the descriptor, ``None`` when locking is not possible here
+    (an unwritable state directory costs the lock as it costs resumability), or a
+    ``LocalFileError`` when another upload holds it."""
+    lock_path = record_path.with_suffix(".lock")
+    try:
+        fd = acquire_lock(lock_path)
+    except OSError as exc:
+        logger.warning("could not lock %s: %s", lock_path, exc)
+        return Success(None)
+    if fd is None:
+        return Failure(
+            LocalFileError(
+                stage="upload",
+                reason="another upload of this file to this name is in progress "
+                f"(it holds {lock_path})",
+            )
+        )
+    return Success(fd)
+
+
+def _unlock_upload(record_path: Path, fd: int) -> None:
+    try:
+        release_lock(record_path.with_suffix(".lock"), fd)
+    except OSError as exc:
+        logger.warning("could not remove lock file: %s", exc)
+
+
+def _save_record(path: Path | None, record: UploadRecord | UploadIntent) -> None:
     """Write the record; a failure only costs resumability, so it is logged, not returned."""
     if path is None:
         return
@@ -502,26 +562,156 @@ def _resume(upload: _Upload, source: _Source, previous: UploadRecord) -> Steps[_
     return None
 
 
+def _record_path(upload: _Upload, source: _Source) -> Path | None:
+    settings = upload.settings
+    assert settings is not None
+    if upload.record_dir is None:
+        return None
+    return upload.record_dir / upload_record_name(
+        settings.server_url, settings.query, str(source.path), upload.name
+    )
+
+
 def _upload_source(
     upload: _Upload, source: _Source
 ) -> Steps[Result[ImageUploadResponse, ImagesUploadFileError]]:
-    settings, core, size = upload.settings, upload.core, source.identity.size
+    record_path = _record_path(upload, source)
+    if record_path is None:
+        result: Result[ImageUploadResponse, ImagesUploadFileError] = yield from _upload_locked(
+            upload, source, None
+        )
+        return result
+    locked: Result[int | None, LocalFileError] = yield Blocking(partial(_lock_upload, record_path))
+    if not is_successful(locked):
+        return Failure(locked.failure())
+    fd = locked.unwrap()
+    try:
+        result = yield from _upload_locked(upload, source, record_path)
+        return result
+    finally:
+        # Not a Blocking effect: a generator being closed cannot yield. Unlinking and closing a
+        # small file does not hold up the event loop noticeably.
+        if fd is not None:
+            _unlock_upload(record_path, fd)
+
+
+def _may_have_been_processed(error: SfcError) -> bool:
+    """Whether a failed ``images_start_upload`` may still have created the image: no answer,
+    a server error, or a success answer that did not parse."""
+    if isinstance(error, (SfcConnectionError, SfcTimeoutError, ResponseValidationError)):
+        return True
+    if isinstance(error, (InternalServerError, SfcDefaultError)):
+        return error.status >= 500
+    return False
+
+
+def _find_orphan(upload: _Upload, since: float) -> Steps[Result[ImageListEntry | None, SfcError]]:
+    """The live image this upload's lost ``images_start_upload`` created, if there is one: the
+    name matches, it has no parts yet (``started``) and it was created after the intent (give
+    or take ``CLOCK_SKEW``). The list is newest first, so the walk stops at the first page that
+    reaches back before that."""
+    oldest = since - CLOCK_SKEW
+    cursor: str | None = None
+    while True:
+        got = yield ApiCall.of(
+            images_list,
+            images_list_async,
+            upload.core,
+            limit=_LIST_PAGE,
+            starting_after=cursor,
+            security=upload.security,
+            options=upload.options,
+        )
+        if not is_successful(got):
+            return Failure(got.failure())
+        page = got.unwrap()
+        for entry in page.data:
+            if entry.created_at < oldest:
+                return Success(None)
+            if entry.name == upload.name and entry.upload_status == "started":
+                return Success(entry)
+        if not page.has_more or page.cursor is None:
+            return Success(None)
+        cursor = page.cursor
+
+
+def _start(
+    upload: _Upload, source: _Source, record_path: Path | None, since: float | None
+) -> Steps[Result[str, ImagesUploadFileError]]:
+    """Create the image (or adopt the one a lost answer left behind); its id.
+
+    ``since`` is the time of an intent an earlier run recorded for this upload, if any."""
+    settings = upload.settings
+    assert settings is not None
+    rerun = since is not None
+    if since is None:
+        since = upload.core.wall_clock()
+    intent = UploadIntent(
+        server_url=settings.server_url,
+        path=str(source.path),
+        name=upload.name,
+        identity=source.identity,
+        since=since,
+    )
+    yield Blocking(partial(_save_record, record_path, intent))
+    started = yield ApiCall.of(
+        images_start_upload,
+        images_start_upload_async,
+        upload.core,
+        upload.name,
+        security=upload.security,
+        options=upload.options,
+    )
+    if is_successful(started):
+        image: ImageUploadResponse = started.unwrap()
+        return Success(image.id)
+    error = started.failure()
+    # A 409 on a first try is someone else's name; after an earlier run's intent it may be the
+    # image that run asked for.
+    conflict_after_intent = isinstance(error, ConflictError) and rerun
+    if not (_may_have_been_processed(error) or conflict_after_intent):
+        yield Blocking(partial(_remove_record, record_path))
+        return Failure(error)
+    found = yield from _find_orphan(upload, since)
+    if not is_successful(found):
+        logger.warning("could not look for an image created by a lost answer: %s", found.failure())
+        return Failure(error)
+    orphan: ImageListEntry | None = found.unwrap()
+    if orphan is not None:
+        logger.warning(
+            "images_start_upload failed (%s), but it had created %s; uploading into it",
+            error,
+            orphan.id,
+        )
+        return Success(orphan.id)
+    if isinstance(error, ConflictError):
+        # The name is someone else's; an intent kept now would only widen what a later run
+        # might mistake for its own image.
+        yield Blocking(partial(_remove_record, record_path))
+    return Failure(error)
+
+
+def _upload_locked(
+    upload: _Upload, source: _Source, record_path: Path | None
+) -> Steps[Result[ImageUploadResponse, ImagesUploadFileError]]:
+    settings, size = upload.settings, source.identity.size
     assert settings is not None
     planned = plan_parts(size, upload.part_size, min_part_size=upload.config.min_part_size)
     if not is_successful(planned):
         return Failure(planned.failure())
     plan = planned.unwrap()
-    record_path = None
-    if upload.record_dir is not None:
-        record_path = upload.record_dir / upload_record_name(
-            settings.server_url, settings.query, str(source.path), upload.name
-        )
-    previous: UploadRecord | None = None
+    loaded: UploadRecord | UploadIntent | None = None
     if record_path is not None:
-        previous = yield Blocking(partial(_load_record, record_path))
+        loaded = yield Blocking(partial(_load_record, record_path))
+    since: float | None = None
+    if isinstance(loaded, UploadIntent):
+        # No part went up before the image was known, so the file's identity does not matter
+        # here: any image this intent created can take this file's bytes.
+        since = loaded.since
+        loaded = None
     resumed: _Resumed = None
-    if previous is not None:
-        resumed = yield from _resume(upload, source, previous)
+    if loaded is not None:
+        resumed = yield from _resume(upload, source, loaded)
         if resumed is None or (not isinstance(resumed, _GoOn) and is_successful(resumed)):
             yield Blocking(partial(_remove_record, record_path))
         if resumed is not None and not isinstance(resumed, _GoOn):
@@ -530,22 +720,15 @@ def _upload_source(
     if isinstance(resumed, _GoOn):
         record, plan = resumed.record, resumed.plan
     else:
-        started = yield ApiCall.of(
-            images_start_upload,
-            images_start_upload_async,
-            core,
-            upload.name,
-            security=upload.security,
-            options=upload.options,
-        )
-        if not is_successful(started):
-            return Failure(started.failure())
+        created = yield from _start(upload, source, record_path, since)
+        if not is_successful(created):
+            return Failure(created.failure())
         record = UploadRecord(
             server_url=settings.server_url,
             path=str(source.path),
             name=upload.name,
             identity=source.identity,
-            image_id=started.unwrap().id,
+            image_id=created.unwrap(),
             part_size=plan.part_size,
         )
         yield Blocking(partial(_save_record, record_path, record))
@@ -589,7 +772,7 @@ def _upload_source(
     completed = yield ApiCall.of(
         images_complete_upload,
         images_complete_upload_async,
-        core,
+        upload.core,
         record.image_id,
         digest,
         security=upload.security,
@@ -668,9 +851,13 @@ def images_upload_file(
         part_size: bytes per part, 5 MiB to 5 GiB; ``None`` for 64 MiB. Grown to a whole
             number of MiB when the file would need more than 10,000 parts. A resumed upload
             keeps the part size it started with.
-        progress: ``progress(done_bytes, total_bytes)``, called from the calling thread as
-            bytes are sent (at least every 1 % or 250 ms); never decreases, never exceeds
-            ``total_bytes``. It may raise (``KeyboardInterrupt`` included) to stop the upload,
+        progress: ``progress(done_bytes, total_bytes)``, called from the calling thread
+            while bytes move: once at first, then whenever at least 1 % more of the file has
+            been counted or, if less, 250 ms after the last call, and once at the end. Bytes
+            are counted a chunk (``TransferConfig.chunk_size``, 1 MiB) at a time, so one call
+            can advance by more than 1 %, and while a slow chunk is in flight nothing new is
+            counted. ``done_bytes`` never decreases, never exceeds ``total_bytes`` and is
+            never passed twice. It may raise (``KeyboardInterrupt`` included) to stop the upload,
             which can then be resumed.
         security: a credential for this call instead of the core's.
         options: per-call timeout (per request), retry policy (API calls and parts), server
@@ -680,7 +867,8 @@ def images_upload_file(
     Returns:
         ``Success(ImageUploadResponse)`` for the completed image, or ``Failure`` with:
         ``InputValidationError`` (a bad argument, an empty or larger than 128 GiB file — found
-        before any image is created); ``LocalFileError`` (the file cannot be opened or read);
+        before any image is created); ``LocalFileError`` (the file cannot be opened or read,
+        or another upload of this file to this name is in progress);
         ``FileChangedError`` (the file changed during the upload); ``TransferError`` (a part
         could not be uploaded: ``part`` names it, ``cause`` holds the API or storage error);
         or the errors of ``images_start_upload`` (``ConflictError`` when the name is taken),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -85,3 +86,30 @@ def test_reports_never_decrease_nor_pass_the_total(
     assert reported == sorted(reported)
     assert all(0 <= value <= total for value in reported)
     assert len(set(reported)) == len(reported)
+
+
+def test_the_wait_ends_when_a_timed_report_falls_due() -> None:
+    meter = ProgressMeter(10_000)
+    assert meter.wait(0.0, 0.25) == 0.25  # nothing reported yet: the first report is by bytes
+    assert meter.due(0.0) == 0
+    assert meter.wait(0.1, 0.25) == 0.25  # nothing new to report: no hurry
+    meter.update(1, 10)
+    assert meter.wait(0.1, 0.25) == pytest.approx(0.15)  # woken early: only the rest
+    assert meter.wait(0.3, 0.25) == 0.0
+    assert meter.due(0.3) == 10
+
+
+@given(wakes=st.lists(st.floats(0.001, 0.25), min_size=1, max_size=60))
+def test_a_timed_report_is_never_late_whatever_wakes_the_coordinator(wakes: list[float]) -> None:
+    """The coordinator sleeps for ``wait`` unless woken earlier (by another worker's news); a
+    trickle of bytes, never 1 % at once, is still reported at least every 250 ms."""
+    meter = ProgressMeter(1_000_000)
+    now = last_report = 0.0
+    meter.due(now)
+    for step, woken_after in enumerate(wakes, start=1):
+        meter.update(step, 1)
+        now += min(woken_after, meter.wait(now, 0.25))
+        if meter.due(now) is not None:
+            assert now - last_report <= 0.25 + 1e-9
+            last_report = now
+        assert now - last_report <= 0.25 + 1e-9

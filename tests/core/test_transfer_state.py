@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from sfc_core._transfer_state import (
     DownloadRecord,
     FileIdentity,
+    UploadIntent,
     UploadRecord,
+    acquire_lock,
     read_record,
+    release_lock,
     remove_record,
     state_dir,
     upload_record_name,
@@ -155,3 +158,57 @@ def test_file_identity_from_stat(tmp_path: Path) -> None:
     path.write_bytes(b"12345")
     info = path.stat()
     assert FileIdentity.of(info) == FileIdentity(5, info.st_mtime_ns)
+
+
+def test_upload_intent_round_trip_and_refusals() -> None:
+    intent = UploadIntent(
+        server_url=UPLOAD.server_url,
+        path=UPLOAD.path,
+        name=UPLOAD.name,
+        identity=UPLOAD.identity,
+        since=1_700_000_000.5,
+    )
+    assert UploadIntent.from_json(intent.to_json()) == intent
+    assert UploadRecord.from_json(intent.to_json()) is None
+    assert UploadIntent.from_json(UPLOAD.to_json()) is None
+    raw = json.loads(intent.to_json())
+    for bad in ({"since": "now"}, {"since": True}, {"size": None}, {"name": 3}):
+        assert UploadIntent.from_json(json.dumps({**raw, **bad}).encode()) is None
+
+
+def test_a_lock_is_exclusive_until_released(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "x.lock"
+    held = acquire_lock(path)
+    assert held is not None
+    assert acquire_lock(path) is None
+    release_lock(path, held)
+    assert not path.exists()
+    again = acquire_lock(path)
+    assert again is not None
+    release_lock(path, again)
+
+
+def test_a_lock_file_replaced_before_locking_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A holder that removes the file between our open and our lock: the lock must be taken
+    on the file now at the path, not on the unlinked one."""
+    path = tmp_path / "x.lock"
+    opened = 0
+    real_open = os.open
+
+    def open_then_lose_the_race(*args: object, **kwargs: object) -> int:
+        nonlocal opened
+        fd = real_open(*args, **kwargs)  # type: ignore[arg-type]
+        opened += 1
+        if opened == 1:
+            os.unlink(path)
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_lose_the_race)
+    held = acquire_lock(path)
+    monkeypatch.undo()
+    assert held is not None
+    assert opened == 2
+    assert os.path.samestat(os.fstat(held), os.stat(path))
+    release_lock(path, held)

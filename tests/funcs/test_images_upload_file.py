@@ -30,6 +30,7 @@ from sfc_core import (
     InternalServerError,
     LocalFileError,
     RetryConfig,
+    SfcConnectionError,
     SfcCore,
     SfcDefaultError,
     TransferError,
@@ -39,6 +40,8 @@ from sfc_core._transfer_plan import GiB, KiB, MiB
 from sfc_emulator import Emulator
 from sfc_funcs.images_complete_upload import images_complete_upload
 from sfc_funcs.images_get import images_get
+from sfc_funcs.images_list import images_list
+from sfc_funcs.images_start_upload import images_start_upload
 from sfc_funcs.images_upload_file import (
     ImagesUploadFileError,
     TransferConfig,
@@ -808,3 +811,174 @@ def test_a_bug_in_a_worker_is_raised_not_returned(
         run()
     [state] = state_files(config)
     assert json.loads(state.read_text())["done"] == [1, 2]
+
+
+# --- a lost answer to start-upload ------------------------------------------------------------
+
+
+def images_named(core: SfcCore, name: str) -> list[Any]:
+    listed = images_list(core, limit=200).unwrap()
+    return [entry for entry in listed.data if entry.name == name]
+
+
+def test_a_lost_start_answer_is_recovered_in_the_same_call(
+    upload: Upload, emu: Emulator, core: SfcCore, tmp_path: Path, config: TransferConfig
+) -> None:
+    data = write_file(tmp_path / "disk.img", 5 * PART)
+    emu.faults.add("start_upload", drop_after_bytes=0)
+    result = upload(tmp_path / "disk.img", "disk", part_size=PART)
+    image = assert_uploaded(emu, result, data)
+    assert len(emu.requests.by_route("start_upload")) == 1
+    assert [entry.id for entry in images_named(core, "disk")] == [image.id]
+    assert state_files(config) == []
+
+
+def test_a_lost_start_answer_is_recovered_by_a_rerun(
+    upload: Upload, emu: Emulator, core: SfcCore, tmp_path: Path, config: TransferConfig
+) -> None:
+    data = write_file(tmp_path / "disk.img", 5 * PART)
+    emu.faults.add("start_upload", drop_after_bytes=0)
+    emu.faults.add("list", status=500, times=10)
+    first = upload(tmp_path / "disk.img", "disk", part_size=PART)
+    assert isinstance(first.failure(), SfcConnectionError)
+    [intent] = state_files(config)
+    assert json.loads(intent.read_text())["kind"] == "upload-intent"
+    emu.faults.clear()
+    [orphan] = images_named(core, "disk")
+    assert orphan.upload_status == "started"
+    # The rerun meets the name conflict, finds the image the lost call made, and fills it.
+    image = assert_uploaded(emu, upload(tmp_path / "disk.img", "disk", part_size=PART), data)
+    assert image.id == orphan.id
+    assert [entry.id for entry in images_named(core, "disk")] == [image.id]
+    assert state_files(config) == []
+
+
+def test_an_interrupt_during_start_is_recovered_by_a_rerun(
+    upload: Upload, emu: Emulator, core: SfcCore, tmp_path: Path, config: TransferConfig
+) -> None:
+    data = write_file(tmp_path / "disk.img", 3 * PART)
+
+    def interrupt(ctx: HookContext, response: object) -> None:
+        if ctx.operation == "images_start_upload":
+            raise KeyboardInterrupt
+
+    interrupted = SfcCore(
+        server_url=emu.url, bearer_auth=TOKEN, hooks=Hooks(after_success=(interrupt,))
+    )
+    with interrupted, pytest.raises(KeyboardInterrupt):
+        images_upload_file(interrupted, tmp_path / "disk.img", "disk", transfer=config)
+    [orphan] = images_named(core, "disk")
+    image = assert_uploaded(emu, upload(tmp_path / "disk.img", "disk", part_size=PART), data)
+    assert image.id == orphan.id
+
+
+def test_an_older_image_of_the_same_name_is_never_adopted(
+    emu: Emulator, core: SfcCore, tmp_path: Path, config: TransferConfig
+) -> None:
+    theirs = images_start_upload(core, "disk").unwrap()
+    write_file(tmp_path / "disk.img", 3 * PART)
+    # This machine's clock an hour ahead: the existing image predates the intent by that much.
+    later = SfcCore(server_url=emu.url, bearer_auth=TOKEN, wall_clock=lambda: time.time() + 3600)
+    emu.faults.add("start_upload", drop_after_bytes=0)
+    with later:
+        lost = images_upload_file(later, tmp_path / "disk.img", "disk", transfer=config)
+        assert isinstance(lost.failure(), SfcConnectionError)
+        assert len(state_files(config)) == 1  # unanswered: kept for a rerun
+        again = images_upload_file(later, tmp_path / "disk.img", "disk", transfer=config)
+    assert isinstance(again.failure(), ConflictError)
+    assert state_files(config) == []
+    assert not emu.requests.by_route("upload_part")
+    assert images_get(core, theirs.id).unwrap().upload_status == "started"
+
+
+def test_a_plain_conflict_does_not_look_for_an_image(
+    upload: Upload, emu: Emulator, core: SfcCore, tmp_path: Path, config: TransferConfig
+) -> None:
+    images_start_upload(core, "disk").unwrap()
+    write_file(tmp_path / "disk.img", 3 * PART)
+    emu.requests.clear()
+    result = upload(tmp_path / "disk.img", "disk")
+    assert isinstance(result.failure(), ConflictError)
+    assert not emu.requests.by_route("list")
+    assert state_files(config) == []
+
+
+# --- one upload at a time ---------------------------------------------------------------------
+
+
+def test_a_second_upload_of_the_same_file_and_name_is_refused_at_once(
+    upload: Upload, emu: Emulator, core: SfcCore, tmp_path: Path, config: TransferConfig
+) -> None:
+    path = tmp_path / "disk.img"
+    data = write_file(path, 6 * PART)
+    seconds: list[UploadResult] = []
+
+    def api_calls() -> int:
+        return sum(len(emu.requests.by_route(r)) for r in ("start_upload", "get", "list"))
+
+    def start_another(done: int, total: int) -> None:
+        if done and not seconds:
+            before = api_calls()
+            seconds.append(upload(path, "disk", part_size=PART))
+            assert api_calls() == before
+            # Another name is another upload: not locked out.
+            seconds.append(upload(path, "other", part_size=PART))
+
+    result = images_upload_file(
+        core, path, "disk", part_size=PART, concurrency=1, transfer=config, progress=start_another
+    )
+    assert_uploaded(emu, result, data)
+    refused, other = seconds
+    error = refused.failure()
+    assert isinstance(error, LocalFileError)
+    assert "another upload of this file to this name is in progress" in str(error)
+    assert is_successful(other)
+    assert config.state_dir is not None
+    assert not list(config.state_dir.glob("*.lock"))
+    # Once the first upload is over, the name is free for the next one (which finds it taken).
+    assert isinstance(upload(path, "disk").failure(), ConflictError)
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def test_an_empty_file_is_named_as_such(upload: Upload, tmp_path: Path) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    error = upload(tmp_path / "empty", "disk").failure()
+    assert str(error) == (
+        "InputValidationError: path names an empty file (0 bytes); an image needs at least 1 byte"
+    )
+
+
+def test_a_changed_file_names_only_what_changed(
+    upload: Upload, emu: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "disk.img"
+    write_file(path, 20 * PART)
+    stamp = os.stat(path).st_mtime_ns
+
+    def grow_keeping_the_time(done: int, total: int) -> None:
+        if done:
+            with path.open("ab") as handle:
+                handle.write(b"more")
+            os.utime(path, ns=(stamp, stamp))
+
+    grown = upload(path, "disk", part_size=PART, concurrency=1, progress=grow_keeping_the_time)
+    error = grown.failure()
+    assert isinstance(error, FileChangedError)
+    reason = error.reason
+    assert reason.startswith(f"{path}: size {20 * PART} -> ")
+    assert "mtime" not in reason
+    assert "changed while" not in reason
+
+    emu.reset()
+    write_file(path, 20 * PART)
+    stamp = os.stat(path).st_mtime_ns
+
+    def touch(done: int, total: int) -> None:
+        if done:
+            os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+
+    touched = upload(path, "disk2", part_size=PART, concurrency=1, progress=touch).failure()
+    assert isinstance(touched, FileChangedError)
+    assert touched.reason == f"{path}: mtime_ns {stamp} -> {stamp + 10**9}"
