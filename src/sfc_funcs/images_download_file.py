@@ -6,7 +6,8 @@ they arrive (through the same in-order hash sequencer as uploads, so memory stay
 every byte is there and both size and hash match, the file is flushed to disk and renamed to
 ``dest`` in one step; otherwise the partial file is deleted and an ``IntegrityError`` reports
 expected and actual values. ``dest`` never holds bytes that were not verified, and an existing
-``dest`` is only replaced with ``overwrite=True``.
+``dest`` is only replaced with ``overwrite=True``, and only if it is a regular file: the rename
+would otherwise put a file where a device, FIFO or socket was.
 
 Large images are fetched as ranged segments by ``concurrency`` workers. A store or proxy that
 ignores ``Range`` answers 200 with the whole object: that body is never appended to what is
@@ -188,20 +189,41 @@ def _partial_paths(target: Path) -> tuple[Path, Path]:
     )
 
 
+def _not_a_file(target: Path) -> LocalFileError | None:
+    """Refuse a ``dest`` that exists and is not a regular file (a device such as /dev/null, a
+    FIFO, a socket, a directory): the finished file is renamed over ``dest``, which would put a
+    regular file where that node was. A symbolic link is judged by what it points to."""
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return local_file_error("download", target, exc)
+    if stat.S_ISREG(info.st_mode):
+        return None
+    kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+    return LocalFileError(
+        stage="download",
+        reason=f"{target} is {kind}; only a regular file can be replaced by a download",
+    )
+
+
 def _check_dest(dest: str | os.PathLike[str], overwrite: bool) -> Result[Path, LocalFileError]:
     target = Path(dest).absolute()
+    parent = target.parent
     try:
-        if not target.parent.is_dir():
-            return Failure(
-                LocalFileError(stage="download", reason=f"{target.parent} is not a directory")
-            )
-        info = os.lstat(target)
+        if not parent.is_dir():
+            missing = not os.path.lexists(parent)
+            reason = f"{parent} does not exist" if missing else f"{parent} is not a directory"
+            return Failure(LocalFileError(stage="download", reason=reason))
+        os.lstat(target)
     except FileNotFoundError:
         return Success(target)
     except OSError as exc:
         return Failure(local_file_error("download", target, exc))
-    if stat.S_ISDIR(info.st_mode):
-        return Failure(LocalFileError(stage="download", reason=f"{target} is a directory"))
+    refused = _not_a_file(target)
+    if refused is not None:
+        return Failure(refused)
     if not overwrite:
         return Failure(
             LocalFileError(
@@ -321,6 +343,10 @@ def _finish(partial_file: _Partial, overwrite: bool) -> Result[Path, LocalFileEr
     target = partial_file.target
     try:
         partial_file.file.fsync()
+        # Checked again: something other than a file may have appeared there since the start.
+        refused = _not_a_file(target)
+        if refused is not None:
+            return Failure(refused)
         if overwrite:
             os.replace(partial_file.path, target)
         else:
@@ -664,17 +690,22 @@ def images_download_file(
             ``<dest>.sfc-partial`` (and ``<dest>.sfc-partial.json``) until verified.
         concurrency: ranged requests at once, 1 to 64.
         progress: ``progress(done_bytes, total_bytes)``, called from the calling thread (or
-            task) as bytes arrive, at least every 1 % or 250 ms; never decreases, never exceeds
-            ``total_bytes``.
-        overwrite: replace ``dest`` if it exists.
+            task) while bytes move: once at first, then whenever at least 1 % more of the image
+            has been counted or, if less, 250 ms after the last call, and once at the end.
+            Bytes are counted a chunk (``TransferConfig.chunk_size``, 1 MiB) at a time, so one
+            call can advance by more than 1 %, and while a slow chunk is in flight nothing new
+            is counted. ``done_bytes`` never decreases, never exceeds ``total_bytes`` and is
+            never passed twice.
+        overwrite: replace ``dest`` if it exists (only a regular file is ever replaced).
         security: a credential for this call instead of the core's.
         options: per-call timeout (per request), retry policy, server URL, headers and query.
         transfer: tuning and test knobs; see ``TransferConfig``.
 
     Returns:
         ``Success(Path)`` of the verified file, or ``Failure`` with: ``InputValidationError``
-        (a bad argument); ``LocalFileError`` (``dest`` exists without ``overwrite``, its
-        directory is missing, or the file cannot be written); ``IntegrityError`` (the bytes do
+        (a bad argument); ``LocalFileError`` (``dest`` exists without ``overwrite``, or
+        exists and is not a regular file, its directory is missing, or the file cannot be
+        written); ``IntegrityError`` (the bytes do
         not match the advertised size or SHA-256: nothing is kept); ``TransferError`` (the
         bytes could not be fetched: ``cause`` holds the storage or API error; the partial file
         is kept for a rerun to resume); or the errors of ``images_download``

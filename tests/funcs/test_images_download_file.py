@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -269,10 +270,41 @@ def test_bad_arguments_send_nothing(
 def test_unusable_destinations(download: Download, emu: Emulator, tmp_path: Path) -> None:
     missing_dir = download("image_abc", tmp_path / "nope" / "out.img")
     assert isinstance(missing_dir.failure(), LocalFileError)
+    assert f"{tmp_path / 'nope'} does not exist" in str(missing_dir.failure())
+    (tmp_path / "plain").write_bytes(b"")
+    file_as_dir = download("image_abc", tmp_path / "plain" / "out.img")
+    assert "plain is not a directory" in str(file_as_dir.failure())
     directory = download("image_abc", tmp_path, overwrite=True)
     assert isinstance(directory.failure(), LocalFileError)
     assert "is a directory" in str(directory.failure())
     assert len(emu.requests) == 0
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/null", "/dev/full", "link to /dev/null"])
+def test_a_dest_that_is_not_a_regular_file_is_never_replaced(
+    download: Download,
+    emu: Emulator,
+    make_image: Callable[..., tuple[str, bytes]],
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    image_id, _ = make_image()
+    emu.requests.clear()
+    if kind == "fifo":
+        dest = tmp_path / "fifo"
+        os.mkfifo(dest)
+    elif kind.startswith("link"):
+        dest = tmp_path / "link"
+        dest.symlink_to("/dev/null")
+    else:
+        dest = Path(kind)
+    before = os.lstat(dest)
+    error = download(image_id, dest, overwrite=True).failure()
+    assert isinstance(error, LocalFileError)
+    assert "only a regular file can be replaced" in str(error)
+    assert len(emu.requests) == 0
+    after = os.lstat(dest)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
 
 
 def test_an_unfinished_image_is_the_download_conflict(
