@@ -20,11 +20,19 @@ From a shell: `sfc-emulator --port 8080` (or `python -m sfc_emulator`), which pr
 Module map: `_routes` names routes; `_validation`, `_signing` and `_ranges` are pure rules;
 `_store` owns the data dir; `_api`, `_storage` and `_admin` are the handlers; `_frontdoor` logs
 requests, injects faults and checks the token; `_app` wires them; `_server` runs uvicorn.
+
+`Emulator` and `AsyncEmulator` are imported on first use: uvicorn and starlette come with the
+`emulator` extra, and `sfc-emulator` (whose entry point imports this package first) must be able
+to say that they are missing rather than fail in this import.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from sfc_emulator._faults import Fault, Faults, FaultSpec
 from sfc_emulator._requests import RecordedRequest, RequestLog
-from sfc_emulator._server import AsyncEmulator, Emulator
+
+if TYPE_CHECKING:
+    from sfc_emulator._server import AsyncEmulator, Emulator
 
 __all__ = [
     "AsyncEmulator",
@@ -35,3 +43,11 @@ __all__ = [
     "RecordedRequest",
     "RequestLog",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AsyncEmulator", "Emulator"):
+        from sfc_emulator import _server
+
+        return getattr(_server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

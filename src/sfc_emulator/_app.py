@@ -1,7 +1,8 @@
 """Assembles the ASGI application: front door around a Starlette app with every route.
 
 Error answers are produced here in one place: `ApiError` → JSON, `StorageError` → XML, Starlette's
-own 404/405 → JSON in the API's shape, and any other exception → a logged 500 `api_error`.
+own 404/405 → JSON in the API's shape, a client that went away while sending its body → one
+debug line (there is no one left to answer), and any other exception → a logged 500 `api_error`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
@@ -66,6 +67,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return ApiError(exc.status_code, message, headers=exc.headers).response()
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ClientDisconnect)
+    logger.debug("client went away during %s %s", request.method, request.url.path)
+    return ApiError(400, "The request body ended before its Content-Length.").response()
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error serving %s %s", request.method, request.url.path, exc_info=exc)
     return ApiError(500, "Internal server error.").response()
@@ -86,6 +93,7 @@ def create_app(state: State) -> ASGIApp:
             StoreError: _store_error,
             StorageError: _storage_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
             Exception: _server_error,
         },
     )
