@@ -27,6 +27,7 @@ from rich.text import Text
 from sfc_cli._format import (
     TABLE_HEADERS,
     delete_json,
+    download_file_name,
     format_pairs,
     human_bytes,
     image_details,
@@ -35,16 +36,20 @@ from sfc_cli._format import (
     list_json,
     one_line,
     redact_token,
+    table_layout,
 )
 from sfc_cli._problems import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    USAGE_ERROR,
+    OutputError,
+    error_line,
     explain,
 )
 from sfc_cli._progress import transfer_bar
-from sfc_core import ImageListEntry, SfcCore, SfcError
+from sfc_core import ConflictError, ImageListEntry, SfcCore, SfcError
 from sfc_funcs.images_delete import images_delete
 from sfc_funcs.images_download_file import images_download_file
 from sfc_funcs.images_get import images_get
@@ -83,9 +88,17 @@ class Session:
             bars=console if show_bars else None,
         )
 
+    def _write(self, text: str) -> None:
+        try:
+            print(text, file=self.stdout, flush=True)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # /dev/full, a terminal that went away
+            raise OutputError(exc.strerror or str(exc)) from exc
+
     def say(self, text: str) -> None:
         """A result line, on stdout."""
-        print(text, file=self.stdout, flush=True)
+        self._write(text)
 
     def note(self, text: str) -> None:
         """A remark for people, on stderr; ``--quiet`` drops it."""
@@ -93,21 +106,37 @@ class Session:
             print(text, file=self.stderr, flush=True)
 
     def emit_json(self, data: Any) -> None:
-        print(json.dumps(data, indent=2), file=self.stdout, flush=True)
+        self._write(json.dumps(data, indent=2))
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, *, exit_code: int, kind: str) -> int:
+        """Print an error (as JSON with ``--json``) and return ``exit_code``."""
         message = redact_token(message, self.core.bearer_auth)
-        print(f"sfc: error: {message}", file=self.stderr, flush=True)
+        line = error_line(message, kind, exit_code, as_json=self.as_json)
+        print(line, file=self.stderr, flush=True)
+        return exit_code
 
-    def fail(self, action: str, error: SfcError, *, conflict_hint: str = "") -> int:
-        problem = explain(action, error, conflict_hint=conflict_hint)
-        self.error(problem.message)
-        return problem.exit_code
+    def fail(
+        self, action: str, error: SfcError, *, conflict_hint: str = "", resumable: bool = False
+    ) -> int:
+        problem = explain(action, error, conflict_hint=conflict_hint, resumable=resumable)
+        return self.error(problem.message, exit_code=problem.exit_code, kind=type(error).__name__)
 
-    def table(self, table: Table) -> None:
+    def interrupted(self, message: str) -> int:
+        return self.error(message, exit_code=EXIT_INTERRUPTED, kind="Interrupted")
+
+    def table(self, images: list[ImageListEntry]) -> None:
+        now = self.clock()
         if self.stdout.isatty():
-            Console(file=self.stdout).print(table)
+            terminal = Console(file=self.stdout)
+            table, width = _images_table(images, now, terminal.width)
+            try:
+                Console(file=self.stdout, width=max(width, terminal.width)).print(table)
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise OutputError(exc.strerror or str(exc)) from exc
             return
+        table, _ = _images_table(images, now, None)
         console = Console(file=io.StringIO(), width=_WIDE)
         with console.capture() as captured:
             console.print(table)
@@ -116,13 +145,21 @@ class Session:
             self.say(line.rstrip())
 
 
-def _images_table(images: list[ImageListEntry], now: float) -> Table:
+def _images_table(images: list[ImageListEntry], now: float, width: int | None) -> tuple[Table, int]:
+    """The table for ``width`` columns (``None``: a pipe, no limit), and its real width."""
+    rows = image_rows(images, now)
+    shown, name_width, table_width = table_layout(rows, width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for header in TABLE_HEADERS:
-        table.add_column(header, no_wrap=True)
-    for row in image_rows(images, now):
-        table.add_row(*(Text(cell) for cell in row))
-    return table
+    for index in shown:
+        if index == 0:
+            table.add_column(
+                TABLE_HEADERS[index], no_wrap=True, overflow="ellipsis", width=name_width
+            )
+        else:
+            table.add_column(TABLE_HEADERS[index], no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text(row[index]) for index in shown))
+    return table, table_width
 
 
 def list_images(session: Session, args: argparse.Namespace) -> int:
@@ -149,7 +186,7 @@ def list_images(session: Session, args: argparse.Namespace) -> int:
     if not images:
         session.note("no images yet; upload one with: sfc images upload FILE --name NAME")
         return EXIT_OK
-    session.table(_images_table(images, session.clock()))
+    session.table(images)
     if has_more:
         session.note("more images exist: add --all to list every page")
     return EXIT_OK
@@ -184,10 +221,11 @@ def delete_image(session: Session, args: argparse.Namespace) -> int:
     action = f"delete image {one_line(image_id)}"
     if not args.yes:
         if not sys.stdin.isatty():
-            session.error(
-                f"refusing to {action} without --yes: stdin is not a terminal to confirm on"
+            return session.error(
+                f"refusing to {action} without --yes: stdin is not a terminal to confirm on",
+                exit_code=EXIT_USAGE,
+                kind=USAGE_ERROR,
             )
-            return EXIT_USAGE
         found = images_get(session.core, image_id)
         if not is_successful(found):
             return session.fail(action, found.failure())
@@ -206,12 +244,36 @@ def delete_image(session: Session, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_NAME_SEARCH_LIMIT = 1000
+"""Images looked through for the one holding a taken name: the hint is not worth more."""
+
+
+def _name_holder(session: Session, name: str) -> str | None:
+    """The id of the image called ``name``, if a few pages of the listing show it."""
+    for number, result in enumerate(images_iter(session.core, page_size=200)):
+        if not is_successful(result) or number >= _NAME_SEARCH_LIMIT:
+            return None
+        image = result.unwrap()
+        if image.name == name:
+            return image.id
+    return None
+
+
+def _taken_name_hint(session: Session, name: str) -> str:
+    holder = _name_holder(session, name)
+    if holder is None:
+        return "choose another --name, or delete the image that has it (sfc images delete ID)"
+    return f"it is {holder}: delete it with `sfc images delete {holder}` or choose another --name"
+
+
 def upload_image(session: Session, args: argparse.Namespace) -> int:
     """``sfc images upload FILE --name NAME``; re-running it resumes an interrupted upload."""
     path: Path = args.file
     action = f"upload {path}"
-    with transfer_bar(session.bars, "upload") as progress:
-        try:
+    try:
+        # The bar is stopped (the ``with`` left) before any message: printed while it is drawn,
+        # a message would land at the end of the bar's line and the bar be drawn again below.
+        with transfer_bar(session.bars, "upload") as progress:
             result = images_upload_file(
                 session.core,
                 path,
@@ -220,18 +282,15 @@ def upload_image(session: Session, args: argparse.Namespace) -> int:
                 part_size=args.part_size,
                 progress=progress,
             )
-        except KeyboardInterrupt:
-            session.error(
-                "upload interrupted; the parts sent so far are recorded: "
-                "run the same command again to resume"
-            )
-            return EXIT_INTERRUPTED
-    if not is_successful(result):
-        return session.fail(
-            action,
-            result.failure(),
-            conflict_hint="the name is taken: choose another --name or delete that image",
+    except KeyboardInterrupt:
+        return session.interrupted(
+            "upload interrupted; the parts sent so far are recorded: "
+            "run the same command again to resume"
         )
+    if not is_successful(result):
+        error = result.failure()
+        hint = _taken_name_hint(session, args.name) if isinstance(error, ConflictError) else ""
+        return session.fail(action, error, conflict_hint=hint, resumable=True)
     image = result.unwrap()
     if session.as_json:
         session.emit_json(image_json(image))
@@ -255,13 +314,25 @@ def download_image(session: Session, args: argparse.Namespace) -> int:
         return session.fail(action, found.failure())
     image = found.unwrap()
     output: Path | None = args.output
-    dest = output if output is not None and not output.is_dir() else (output or Path()) / image.name
+    if output is not None and not output.is_dir():
+        dest = output
+    else:
+        file_name = download_file_name(image.name, image_id)
+        if file_name != image.name:
+            session.note(
+                f"the image's name {one_line(image.name)!r} is not a plain file name; "
+                f"writing to {file_name}"
+            )
+        dest = (output or Path()) / file_name
     if dest.exists() and not args.overwrite:
         # The SDK refuses too, but in its own words (overwrite=True); say it in options.
-        session.error(f"cannot {action}: {dest} already exists; add --overwrite to replace it")
-        return EXIT_FAILURE
-    with transfer_bar(session.bars, "download") as progress:
-        try:
+        return session.error(
+            f"cannot {action}: {dest} already exists; add --overwrite to replace it",
+            exit_code=EXIT_FAILURE,
+            kind="FileExistsError",
+        )
+    try:
+        with transfer_bar(session.bars, "download") as progress:
             result = images_download_file(
                 session.core,
                 image_id,
@@ -270,15 +341,18 @@ def download_image(session: Session, args: argparse.Namespace) -> int:
                 progress=progress,
                 overwrite=args.overwrite,
             )
-        except KeyboardInterrupt:
-            session.error(
-                f"download interrupted; the bytes received so far are kept beside {dest}: "
-                "run the same command again to resume"
-            )
-            return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        return session.interrupted(
+            f"download interrupted; the bytes received so far are kept beside {dest}: "
+            "run the same command again to resume"
+        )
     if not is_successful(result):
         return session.fail(
-            action, result.failure(), conflict_hint="its upload has not completed yet"
+            action,
+            result.failure(),
+            conflict_hint="wait until its upload completes (an unfinished upload resumes when "
+            "its `sfc images upload` command is run again)",
+            resumable=True,
         )
     written = result.unwrap()
     size = written.stat().st_size

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sfc_core import DeleteImageResponse, ImageListEntry, ImageUploadResponse
@@ -34,6 +34,10 @@ _UNITS = {
 }
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
 
+# The API's pattern for image names. A name that matches it is a plain file name: no "/", no
+# leading dot (so neither "." nor ".."), nothing a shell or a terminal treats specially.
+_FILE_SAFE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}")
+
 SHA_PREFIX = 12
 MIN_REDACTED_TOKEN = 8
 
@@ -44,6 +48,8 @@ def parse_size(text: str) -> int:
     Raises:
         ValueError: with a message fit for a usage error, for anything else or for zero.
     """
+    if text.strip().startswith("-"):
+        raise ValueError(f"size must be more than 0 bytes, got {text!r}")
     match = _SIZE.fullmatch(text)
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _UNITS:
@@ -53,6 +59,16 @@ def parse_size(text: str) -> int:
     if size <= 0:
         raise ValueError(f"size must be more than 0 bytes, got {text!r}")
     return size
+
+
+def download_file_name(name: str, image_id: str) -> str:
+    """The file a download writes to by default: the image's name when it is a valid image name,
+    else its id.
+
+    The name comes from the server; a hostile or broken one (``../../.bashrc``, ``/etc/x``) must
+    not choose where the bytes land. ``image_id`` is the id the user gave, already checked.
+    """
+    return name if _FILE_SAFE_NAME.fullmatch(name) else image_id
 
 
 def human_bytes(size: int) -> str:
@@ -125,6 +141,43 @@ def image_row(image: ImageListEntry, now: float) -> tuple[str, str, str, str, st
 
 
 TABLE_HEADERS = ("NAME", "ID", "STATUS", "CREATED", "SHA256")
+
+NAME_MAX = 64
+"""Widest the NAME column gets; longer names end in an ellipsis (JSON has them whole)."""
+_NAME_MIN = 12
+_COLUMN_GAP = 3
+_DROPPABLE = (4, 3)
+"""SHA256, then CREATED: left out, in this order, when the terminal is too narrow for them."""
+
+
+def table_layout(
+    rows: Sequence[tuple[str, ...]], width: int | None
+) -> tuple[tuple[int, ...], int, int]:
+    """How to fit the image table into ``width`` columns (``None``: no limit).
+
+    The id is what people copy, so it is never shortened: the name gives way first, down to a
+    few characters, then the less useful columns are left out. On a terminal too narrow even
+    for that, the table is wider than the terminal, which wraps whole lines instead.
+
+    Returns:
+        The indexes of the columns to show, the NAME column's width, and the table's width.
+    """
+    widths = [
+        max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(TABLE_HEADERS)
+    ]
+    name_width = min(widths[0], NAME_MAX)
+    shown = list(range(len(TABLE_HEADERS)))
+
+    def others() -> int:
+        return sum(widths[i] for i in shown[1:]) + _COLUMN_GAP * (len(shown) - 1)
+
+    if width is not None:
+        for column in _DROPPABLE:
+            if width - others() >= min(name_width, _NAME_MIN):
+                break
+            shown.remove(column)
+        name_width = max(len(TABLE_HEADERS[0]), min(name_width, width - others()))
+    return tuple(shown), name_width, name_width + others()
 
 
 def image_rows(

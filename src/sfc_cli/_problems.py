@@ -8,6 +8,8 @@ SDK text is kept only where it carries detail the user needs.
 
 from __future__ import annotations
 
+import json
+
 from attrs import frozen
 
 from sfc_cli._format import one_line
@@ -37,6 +39,9 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+USAGE_ERROR = "UsageError"
+"""The ``type`` of a JSON error for a bad command line; SDK failures use the SDK's class name."""
+
 # The SDK names arguments as the functions spell them; the user typed command-line options.
 _OPTION_NAMES = {
     "image_id": "ID",
@@ -50,6 +55,23 @@ _OPTION_NAMES = {
 }
 
 
+class OutputError(Exception):
+    """Results could not be written to stdout (a full disk, a closed terminal)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def error_line(message: str, kind: str, exit_code: int, *, as_json: bool) -> str:
+    """What goes to stderr for an error: ``sfc: error: ...``, or with ``--json`` one JSON
+    object, so that a script reading JSON gets JSON on failure too."""
+    if as_json:
+        error = {"type": kind, "message": message, "exit_code": exit_code}
+        return json.dumps({"error": error})
+    return f"sfc: error: {message}"
+
+
 @frozen
 class Problem:
     """What to print (one line, no prefix) and the exit code."""
@@ -58,19 +80,44 @@ class Problem:
     exit_code: int
 
 
+def _sentence(text: str) -> str:
+    """``text`` on one line without its closing full stop, to be joined with others by ``; ``."""
+    return one_line(text).rstrip(" .;")
+
+
 def _api_detail(error: ApiError) -> str:
-    parts = [error.message or ""]
-    parts += [f"{d.field}: {d.message}" for d in error.details if d.field]
-    text = one_line("; ".join(p for p in parts if p))
+    """``: message; field: message`` from an API error, each fact said once.
+
+    Servers often repeat the message in a field detail; printing both only makes the line longer.
+    """
+    said = [_sentence(error.message or "")]
+    for detail in error.details:
+        text = _sentence(detail.message)
+        if detail.field and text and text not in said:
+            said.append(f"{detail.field}: {text}")
+    text = "; ".join(part for part in said if part)
     return f": {text}" if text else ""
 
 
-def explain(action: str, error: SfcError, *, conflict_hint: str = "") -> Problem:
+def _timeout_reason(reason: str) -> str:
+    """`` (reason)`` when it says more than that something timed out."""
+    text = _sentence(reason)
+    return "" if text.lower() in ("", "timed out", "timeout") else f" ({text})"
+
+
+_RESUME = "run the same command again to resume"
+
+
+def explain(
+    action: str, error: SfcError, *, conflict_hint: str = "", resumable: bool = False
+) -> Problem:
     """The line and exit code for ``error``, met while doing ``action`` (e.g. "get image_x").
 
     ``conflict_hint`` says what a 409 means for this command (a taken name, an unfinished
-    upload); the status alone does not.
+    upload); the status alone does not. ``resumable`` is for transfers, whose progress is kept:
+    a failure that may pass (the network, a busy server) then ends with how to resume.
     """
+    later = _RESUME if resumable else "try again later"
     match error:
         case InputValidationError(field="bearer_auth", rule=rule) if "required" in rule:
             return Problem(
@@ -111,13 +158,13 @@ def explain(action: str, error: SfcError, *, conflict_hint: str = "") -> Problem
             )
         case InternalServerError():
             return Problem(
-                f"cannot {action}: the server failed (500) even after retries; try again later",
+                f"cannot {action}: the server failed (500) even after retries; {later}",
                 EXIT_FAILURE,
             )
         case ApiError(status=status) if status == 429 or status >= 500:
             return Problem(
                 f"cannot {action}: the server is busy or failing ({status}) even after retries; "
-                "try again later",
+                f"{later}",
                 EXIT_FAILURE,
             )
         case ApiError(status=status):
@@ -126,31 +173,31 @@ def explain(action: str, error: SfcError, *, conflict_hint: str = "") -> Problem
                 EXIT_FAILURE,
             )
         case SfcConnectionError(url=url, reason=reason):
+            then = f"; then {_RESUME}" if resumable else ""
             return Problem(
-                f"cannot {action}: no connection to {url} ({one_line(reason)}); "
-                "check --base-url / SFC_BASE_URL and the network",
+                f"cannot {action}: no connection to {url} ({_sentence(reason)}); "
+                f"check --base-url / SFC_BASE_URL and the network{then}",
                 EXIT_FAILURE,
             )
         case SfcTimeoutError(reason=reason):
             return Problem(
-                f"cannot {action}: timed out ({one_line(reason)}); try again later",
-                EXIT_FAILURE,
+                f"cannot {action}: timed out{_timeout_reason(reason)}; {later}", EXIT_FAILURE
             )
         case ResponseValidationError(reason=reason):
             return Problem(
                 f"cannot {action}: the server's answer does not match the API "
-                f"({one_line(reason)}); is --base-url the Images API?",
+                f"({_sentence(reason)}); is --base-url the Images API?",
                 EXIT_FAILURE,
             )
         case IntegrityError(reason=reason):
             return Problem(
                 f"cannot {action}: the downloaded bytes do not match the image "
-                f"({one_line(reason)}); nothing was kept, run it again",
+                f"({_sentence(reason)}); nothing was kept, run it again",
                 EXIT_FAILURE,
             )
         case FileChangedError(reason=reason):
             return Problem(
-                f"cannot {action}: the file changed while it was uploaded ({one_line(reason)}); "
+                f"cannot {action}: the file changed while it was uploaded ({_sentence(reason)}); "
                 "run it again once nothing writes to it",
                 EXIT_FAILURE,
             )
@@ -160,8 +207,13 @@ def explain(action: str, error: SfcError, *, conflict_hint: str = "") -> Problem
             # The cause carries the advice (a 401 means the token, not the transfer), so the
             # line is the cause's, with the stage that met it.
             stage = error.stage if error.part is None else f"{error.stage} (part {error.part})"
-            return explain(f"{action} [{stage}]", cause, conflict_hint=conflict_hint)
+            return explain(
+                f"{action} [{stage}]", cause, conflict_hint=conflict_hint, resumable=resumable
+            )
         case TransferError(reason=reason):
             stage = error.stage if error.part is None else f"{error.stage} (part {error.part})"
-            return Problem(f"cannot {action}: {stage} failed: {one_line(reason)}", EXIT_FAILURE)
+            then = f"; {_RESUME}" if resumable else ""
+            return Problem(
+                f"cannot {action}: {stage} failed: {_sentence(reason)}{then}", EXIT_FAILURE
+            )
     return Problem(f"cannot {action}: {one_line(str(error))}", EXIT_FAILURE)

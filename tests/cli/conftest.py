@@ -41,13 +41,15 @@ def cli_env(emulator: Emulator, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def sfc(cli_env: dict[str, str], tmp_path: Path) -> SfcRunner:
-    """``sfc(*args, env={...}, stdin=...)`` runs the CLI in ``tmp_path`` and waits for it."""
+    """``sfc(*args, env={...}, stdin=..., cwd=...)`` runs the CLI (in ``tmp_path`` unless ``cwd``
+    says otherwise) and waits for it."""
 
     def run(
         *args: str | os.PathLike[str],
         env: Mapping[str, str | None] | None = None,
         stdin: str = "",
         timeout: float = 60,
+        cwd: Path | None = None,
     ) -> Run:
         merged = dict(cli_env)
         for key, value in (env or {}).items():
@@ -61,7 +63,7 @@ def sfc(cli_env: dict[str, str], tmp_path: Path) -> SfcRunner:
             capture_output=True,
             text=True,
             env=merged,
-            cwd=tmp_path,
+            cwd=cwd or tmp_path,
             timeout=timeout,
             check=False,
         )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from sfc_cli._format import (
+    download_file_name,
     format_pairs,
     human_bytes,
     human_time,
@@ -30,6 +31,7 @@ from sfc_core import (
     SfcConnectionError,
     SfcDefaultError,
     SfcError,
+    SfcTimeoutError,
     TransferError,
     UnauthorizedError,
 )
@@ -205,3 +207,52 @@ def test_explain(error: SfcError, code: int, words: str) -> None:
     assert problem.exit_code == code
     assert words in problem.message
     assert "\n" not in problem.message
+
+
+def test_explain_says_each_fact_once() -> None:
+    message = "An image named 'x' already exists."
+    error = _api(
+        ConflictError, 409, message=message, details=(ErrorDetail(field="name", message=message),)
+    )
+    line = explain("upload x", error, conflict_hint="choose another --name").message
+    assert line == (
+        "cannot upload x: conflict (409): An image named 'x' already exists; choose another --name"
+    )
+
+
+def test_explain_a_timeout_without_repeating_it() -> None:
+    error = SfcTimeoutError(method="GET", url="http://h/v2/images", reason="timed out")
+    assert explain("list images", error).message == (
+        "cannot list images: timed out; try again later"
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransferError(stage="upload part", reason="storage kept failing.", part=2),
+        TransferError(
+            stage="upload part",
+            reason="gave up",
+            cause=SfcConnectionError(method="PUT", url="http://h/s", reason="reset"),
+        ),
+        SfcTimeoutError(method="PUT", url="http://h/s", reason="read timeout after 30 s"),
+        _api(SfcDefaultError, 503),
+    ],
+)
+def test_explain_a_transfer_failure_says_how_to_resume(error: SfcError) -> None:
+    line = explain("upload x", error, resumable=True).message
+    assert line.endswith("run the same command again to resume")
+    assert ".;" not in line
+
+
+def test_download_file_name_is_the_name_only_when_it_is_a_plain_one() -> None:
+    assert download_file_name("disk-1.img", "image_a") == "disk-1.img"
+    for hostile in ("../../x", "/etc/x", ".bashrc", "..", "a/b", "", "a\nb"):
+        assert download_file_name(hostile, "image_a") == "image_a"
+
+
+@pytest.mark.parametrize("text", ["-5MiB", "-1", " -2G"])
+def test_parse_size_says_negative_sizes_are_too_small(text: str) -> None:
+    with pytest.raises(ValueError, match="more than 0 bytes"):
+        parse_size(text)

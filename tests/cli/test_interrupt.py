@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,3 +74,47 @@ def test_ctrl_c_leaves_a_resumable_upload(
     assert len(images) == 1
     assert images[0]["sha256"] == sha256_of(disk)
     assert emulator.real_sha256(images[0]["id"]) == sha256_of(disk)
+
+
+def test_ctrl_c_on_a_terminal_ends_the_bar_before_the_message(
+    cli_env: dict[str, str], emulator: Emulator, make_file: MakeFile, tmp_path: Path
+) -> None:
+    disk = make_file("bar.img", 3 * 5 * MIB, seed=4)
+    emulator.faults.add("storage_put", delay=0.4, times=100)
+    command = ["images", "upload", str(disk), "--name", "bar", "--part-size", "5MiB"]
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sfc_cli", *command, "--concurrency", "1"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env={**cli_env, "TERM": "xterm", "COLUMNS": "100"},
+        cwd=tmp_path,
+        text=True,
+    )
+    os.close(slave)
+    screen = bytearray()
+    reader = threading.Thread(target=_read_all, args=(master, screen))
+    reader.start()
+    _wait_for("the bar is drawn", lambda: b"upload" in screen, process)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    reader.join(timeout=10)
+    os.close(master)
+    assert process.returncode == 130
+    lines = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen.decode(errors="replace"))
+    lines = lines.replace("\r", "\n")
+    errors = [line for line in lines.splitlines() if "upload interrupted" in line]
+    assert errors, lines
+    assert all(line.startswith("sfc: error: upload interrupted") for line in errors), lines
+
+
+def _read_all(fd: int, into: bytearray) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: every writer closed the terminal
+            return
+        if not chunk:
+            return
+        into.extend(chunk)
