@@ -298,7 +298,9 @@ class _CurrentStderr(logging.Handler):
             self.handleError(record)
 
 
-def _set_up_logging(*, debug: bool, quiet: bool, token: str | None) -> None:
+def _set_up_logging(
+    stack: contextlib.ExitStack, *, debug: bool, quiet: bool, token: str | None
+) -> None:
     """Where the SDK's log lines go: every request with ``--debug``; otherwise its warnings,
     each once, as ``sfc: warning: ...`` lines (none with ``--quiet``)."""
     levels: tuple[tuple[str, int], ...]
@@ -315,6 +317,10 @@ def _set_up_logging(*, debug: bool, quiet: bool, token: str | None) -> None:
         handler.addFilter(_RedactToken(token))
     for name, level in levels:
         logger = logging.getLogger(name)
+        # Put back as found when the command ends: ``main`` may run inside a larger program.
+        stack.callback(setattr, logger, "propagate", logger.propagate)
+        stack.callback(logger.setLevel, logger.level)
+        stack.callback(logger.removeHandler, handler)
         logger.setLevel(level)
         logger.addHandler(handler)
         # Python's last-resort handler would print the same warnings again, unprefixed.
@@ -408,7 +414,7 @@ def _run(
         except ValueError as exc:  # SfcCore's own check, should it be stricter than ours
             source = "--base-url" if args.base_url is not None else BASE_URL_ENV
             return _usage_error(f"bad {source}: {one_line(str(exc))}", as_json=args.json)
-        _set_up_logging(debug=args.debug, quiet=args.quiet, token=token)
+        _set_up_logging(stack, debug=args.debug, quiet=args.quiet, token=token)
         session = session_type.create(core=core, as_json=args.json, quiet=args.quiet)
         return handler(session, args)
 

@@ -4,6 +4,7 @@ written, the SDK's warnings and errors as JSON."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli.helpers import MIB, MakeFile, SfcRunner, assert_one_line_error
+from sfc_cli.main import main
 
 # A fresh interpreter in which every import of the named modules fails, as in an install
 # without the extra; then the console script's entry point runs.
@@ -177,3 +179,11 @@ def test_errors_are_json_with_json(sfc: SfcRunner) -> None:
     assert "no such image (404)" in error["message"]
     usage = sfc("--json", "--base-url", "", "images", "list")
     assert json.loads(usage.err)["error"]["type"] == "UsageError"
+
+
+def test_main_leaves_the_logging_setup_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SFC_VMORCH_BEARER_AUTH", "t")
+    sfc_logger = logging.getLogger("sfc")
+    before = (sfc_logger.level, sfc_logger.propagate, list(sfc_logger.handlers))
+    main(["--base-url", "http://127.0.0.1:9", "--debug", "images", "get", "not-an-id"])
+    assert (sfc_logger.level, sfc_logger.propagate, list(sfc_logger.handlers)) == before
