@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import pytest
 from attrs import define, field
 
-from sfc_core import RetryConfig, SfcCore
-from sfc_emulator import Emulator
+from sfc_core import SfcCore
 
 
 @define
@@ -41,20 +40,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{key:<40} {LEDGER.counts[key]}")
 
 
-async def _no_wait(seconds: float) -> None:
-    return None
-
-
 @pytest.fixture
-def fast_core(emulator: Emulator) -> Iterator[SfcCore]:
-    """A core whose retry waits are skipped and whose attempts time out quickly."""
-    sdk = SfcCore(
-        server_url=emulator.url,
-        bearer_auth=emulator.token,
-        timeout=1.0,
-        retry=RetryConfig(max_attempts=4),
-        sleep=lambda seconds: None,
-        async_sleep=_no_wait,
-    )
+def fast_core(core: SfcCore) -> Iterator[SfcCore]:
+    """The shared test core (retry waits skipped), with attempts that time out quickly."""
+    sdk = core.with_options(timeout=1.0)
     yield sdk
     sdk.close()
