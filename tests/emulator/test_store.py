@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import itertools
 import threading
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sfc_emulator import _store
 from sfc_emulator._store import (
     AlreadyCompletedError,
     ImageNotFoundError,
@@ -112,3 +115,28 @@ def test_key_is_created_once_and_private(tmp_path: Path) -> None:
     assert len(key) == 32
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_or_create_key(path) == key
+
+
+def _refuse(*args: object) -> int:
+    raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+
+@pytest.mark.parametrize("copy_file_range", ["kernel", "refused", "missing"])
+def test_assembly_joins_the_parts_in_order_and_hashes_the_image(
+    store: Store, monkeypatch: pytest.MonkeyPatch, copy_file_range: str
+) -> None:
+    if copy_file_range == "refused":
+        monkeypatch.setattr(_store, "_copy_file_range", _refuse)
+    elif copy_file_range == "missing":
+        monkeypatch.setattr(_store, "_copy_file_range", None)
+    parts = [bytes([n]) * (3 * _store.CHUNK + n) for n in range(1, 4)]
+    image = store.create("joined")
+    for part_id, data in enumerate(parts, start=1):
+        put_part(store, image.id, part_id, data)
+    completed = store.complete(image.id, "0" * 64, 1)
+    whole = b"".join(parts)
+    assert store.image_path(image.id).read_bytes() == whole
+    assert (completed.real_sha256, completed.size) == (
+        hashlib.sha256(whole).hexdigest(),
+        len(whole),
+    )
