@@ -12,7 +12,10 @@ This cannot deadlock as long as the range at the cursor belongs to a worker that
 a chunk at or behind the cursor is always accepted, however full the budget is. Parts are handed
 out in file order, so the lowest unfinished range always has a worker.
 
-The sequencer does no locking and no waiting; the sync and async shells do that around it.
+The sequencer does no locking and no waiting; the sync and async shells do that around it. Threads
+can keep the hashing itself outside their lock with ``claim``, ``update`` and ``advance``: one
+thread at a time holds the claim and hashes the bytes at the cursor while the others only hold
+theirs, so chunks arriving meanwhile never wait for the hash to get the lock.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class HashSequencer:
         self._held: dict[int, bytes] = {}
         self._order: list[int] = []
         self._held_bytes = 0
+        self._claimed = False
 
     @property
     def cursor(self) -> int:
@@ -76,6 +80,51 @@ class HashSequencer:
         self._held[offset] = data
         self._held_bytes += len(data)
         return True
+
+    def claim(self, offset: int, data: bytes) -> memoryview | bool:
+        """``offer``, except that bytes at the cursor are not hashed but returned, with the claim.
+
+        Returns:
+            The bytes to hash at the cursor, when the chunk reaches it and no one else holds the
+            claim: pass them to ``update`` without the lock, then to ``advance`` with it.
+            Otherwise what ``offer`` returns; while the claim is held, a chunk at the cursor is
+            held like one ahead of it.
+        """
+        end = offset + len(data)
+        if end <= self._cursor:
+            return True
+        if offset <= self._cursor and not self._claimed:
+            self._claimed = True
+            return memoryview(data)[self._cursor - offset :]
+        known = self._held.get(offset)
+        if known is not None and len(known) >= len(data):
+            return True
+        if self._held_bytes + len(data) > self.budget:
+            return False
+        if known is not None:
+            self._held_bytes -= len(known)
+        else:
+            heapq.heappush(self._order, offset)
+        self._held[offset] = data
+        self._held_bytes += len(data)
+        return True
+
+    def update(self, view: memoryview) -> None:
+        """Hash claimed bytes; only the holder of the claim calls this, and may without the lock."""
+        self._digest.update(view)
+
+    def advance(self, view: memoryview) -> memoryview | None:
+        """Move the cursor past hashed claimed bytes; the next held bytes at the cursor to hash,
+        or ``None`` once there are none and the claim is given up."""
+        self._cursor += len(view)
+        while self._order and self._order[0] <= self._cursor:
+            offset = heapq.heappop(self._order)
+            data = self._held.pop(offset)
+            self._held_bytes -= len(data)
+            if offset + len(data) > self._cursor:
+                return memoryview(data)[self._cursor - offset :]
+        self._claimed = False
+        return None
 
     def hexdigest(self) -> str:
         """The digest of the bytes before the cursor."""

@@ -9,8 +9,9 @@ check the abort flag at every chunk and between retries, and are daemon threads,
 stuck waiting for a server cannot keep the process alive.
 
 Every chunk a worker reads or receives passes through the pool's ``HashSequencer`` under the one
-pool lock; a worker ahead of the hash cursor with the window full waits on the pool's condition,
-which is notified whenever the cursor moves.
+pool lock, but is hashed outside it by the worker holding the sequencer's claim; a worker ahead of
+the hash cursor with the window full waits on the pool's condition, which is notified whenever
+the cursor moves.
 """
 
 from __future__ import annotations
@@ -156,12 +157,18 @@ class SyncPoolShell:
         """Hand a chunk to the sequencer, waiting while it lies ahead of a full window."""
         sequencer = self.pool.sequencer
         with self.cond:
-            before = sequencer.cursor
-            while not sequencer.offer(offset, data):
+            while (claimed := sequencer.claim(offset, data)) is False:
                 if self.pool.aborted:
                     raise Aborted
                 self.cond.wait(_WAKE_INTERVAL)
-            if sequencer.cursor != before:
+        if not isinstance(claimed, memoryview):
+            return
+        # The hash runs without the lock, so the other workers keep storing and counting.
+        view: memoryview | None = claimed
+        while view is not None:
+            sequencer.update(view)
+            with self.cond:
+                view = sequencer.advance(view)
                 self.cond.notify_all()
 
     def count(self, slot: int, value: int) -> None:

@@ -139,3 +139,46 @@ def test_any_arrival_order_hashes_the_data_in_order(
     assert seq.cursor == len(data)
     assert seq.held_bytes == 0
     assert seq.hexdigest() == _sha(data)
+
+
+def test_a_claim_hashes_outside_and_drains_what_arrived_meanwhile() -> None:
+    seq = HashSequencer(budget=250)
+    claimed = seq.claim(0, DATA[0:100])
+    assert isinstance(claimed, memoryview)
+    assert bytes(claimed) == DATA[0:100]
+    # While the claim is held, even the chunk right after it, or one at the cursor, is held.
+    assert seq.claim(100, DATA[100:200]) is True
+    assert seq.claim(50, DATA[50:150]) is True
+    assert seq.claim(200, DATA[200:300]) is False  # the window is full
+    assert (seq.cursor, seq.held_bytes) == (0, 200)
+    seq.update(claimed)
+    nxt = seq.advance(claimed)
+    assert seq.cursor == 100
+    assert nxt is not None
+    assert bytes(nxt) == DATA[100:150]
+    seq.update(nxt)
+    nxt = seq.advance(nxt)
+    assert nxt is not None
+    assert bytes(nxt) == DATA[150:200]
+    seq.update(nxt)
+    assert seq.advance(nxt) is None
+    assert (seq.cursor, seq.held_bytes) == (200, 0)
+    assert seq.claim(0, DATA[0:200]) is True  # already hashed
+    again = seq.claim(200, DATA[200:300])
+    assert isinstance(again, memoryview)
+    seq.update(again)
+    assert seq.advance(again) is None
+    assert seq.hexdigest() == _sha(DATA[:300])
+
+
+@given(st.permutations(range(8)))
+def test_claims_in_any_order_hash_the_whole(order: list[int]) -> None:
+    seq = HashSequencer(budget=len(DATA))
+    step = len(DATA) // 8
+    for n in order:
+        view: memoryview | bool | None = seq.claim(n * step, DATA[n * step : (n + 1) * step])
+        while isinstance(view, memoryview):
+            seq.update(view)
+            view = seq.advance(view)
+    assert (seq.cursor, seq.held_bytes) == (len(DATA), 0)
+    assert seq.hexdigest() == _sha(DATA)
