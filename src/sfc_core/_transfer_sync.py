@@ -9,9 +9,9 @@ check the abort flag at every chunk and between retries, and are daemon threads,
 stuck waiting for a server cannot keep the process alive.
 
 Every chunk a worker reads or receives passes through the pool's ``HashSequencer`` under the one
-pool lock, but is hashed outside it by the worker holding the sequencer's claim; a worker ahead of
-the hash cursor with the window full waits on the pool's condition, which is notified whenever
-the cursor moves.
+pool lock (received bytes are hashed outside it, by the worker holding the sequencer's claim); a
+worker ahead of the hash cursor with the window full waits on the pool's condition, which is
+notified whenever the cursor moves.
 """
 
 from __future__ import annotations
@@ -157,14 +157,25 @@ class SyncPoolShell:
         """Hand a chunk to the sequencer, waiting while it lies ahead of a full window."""
         sequencer = self.pool.sequencer
         with self.cond:
+            before = sequencer.cursor
+            while not sequencer.offer(offset, data):
+                if self.pool.aborted:
+                    raise Aborted
+                self.cond.wait(_WAKE_INTERVAL)
+            if sequencer.cursor != before:
+                self.cond.notify_all()
+
+    def offer_received(self, offset: int, data: bytes) -> None:
+        """``offer`` for received bytes, hashed without the lock: the other workers keep
+        receiving and writing meanwhile. Reads of the local file keep hashing under the lock,
+        which holds them back to the pace of the hash and so keeps uploads' memory low."""
+        sequencer = self.pool.sequencer
+        with self.cond:
             while (claimed := sequencer.claim(offset, data)) is False:
                 if self.pool.aborted:
                     raise Aborted
                 self.cond.wait(_WAKE_INTERVAL)
-        if not isinstance(claimed, memoryview):
-            return
-        # The hash runs without the lock, so the other workers keep storing and counting.
-        view: memoryview | None = claimed
+        view = claimed if isinstance(claimed, memoryview) else None
         while view is not None:
             sequencer.update(view)
             with self.cond:
@@ -284,7 +295,7 @@ class SyncPoolShell:
     def _store(self, effect: Get, position: int, data: bytes) -> int:
         """Write received bytes at ``position``, hash them in order and count them."""
         self.pool.file.pwrite(data, position)
-        self.offer(position, data)
+        self.offer_received(position, data)
         position += len(data)
         self.count(effect.slot, position - effect.slot)
         return position
