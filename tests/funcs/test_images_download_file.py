@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from sfc_core import (
     InputValidationError,
     IntegrityError,
     LocalFileError,
-    RetryConfig,
     SfcCore,
     TransferError,
 )
@@ -41,7 +40,6 @@ from sfc_funcs.images_download_file import (
 from sfc_funcs.images_start_upload import images_start_upload
 from sfc_funcs.images_upload_file import images_upload_file
 
-TOKEN = "download-file-token"
 SEGMENT = 4 * KiB
 SIZE = 64 * KiB + 123
 EXPIRED = (
@@ -50,47 +48,6 @@ EXPIRED = (
 )
 
 DownloadResult = Result[Path, ImagesDownloadFileError]
-
-
-@pytest.fixture(scope="module")
-def emulator_server() -> Iterator[Emulator]:
-    with Emulator(token=TOKEN, min_part_size=KiB) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(emulator_server: Emulator) -> Iterator[Emulator]:
-    emulator_server.reset()
-    clock = emulator_server.state.clock
-    yield emulator_server
-    emulator_server.state.clock = clock
-    emulator_server.reset()
-
-
-class Sleeps(list[float]):
-    """The waits a core was asked for."""
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def core(emu: Emulator, sleeps: Sleeps) -> Iterator[SfcCore]:
-    async def no_wait(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    sdk = SfcCore(
-        server_url=emu.url,
-        bearer_auth=TOKEN,
-        timeout=10.0,
-        retry=RetryConfig(max_attempts=4),
-        sleep=sleeps.append,
-        async_sleep=no_wait,
-    )
-    yield sdk
-    sdk.close()
 
 
 @pytest.fixture
@@ -360,7 +317,7 @@ def test_a_connection_closing_at_90_percent_resumes_from_there(
     emu: Emulator,
     make_image: Callable[..., tuple[str, bytes]],
     tmp_path: Path,
-    sleeps: Sleeps,
+    sleeps: list[float],
 ) -> None:
     image_id, data = make_image()
     cut = len(data) * 9 // 10
@@ -390,7 +347,7 @@ def test_a_503_with_retry_after_is_retried(
     emu: Emulator,
     make_image: Callable[..., tuple[str, bytes]],
     tmp_path: Path,
-    sleeps: Sleeps,
+    sleeps: list[float],
 ) -> None:
     image_id, data = make_image()
     emu.faults.add("storage_get", status=503, retry_after=3)
@@ -745,7 +702,7 @@ def test_a_client_clock_past_expires_at_renews_before_sending(
     config: TransferConfig,
 ) -> None:
     image_id, data = make_image()
-    core = SfcCore(server_url=emu.url, bearer_auth=TOKEN, wall_clock=lambda: time.time() + 7200)
+    core = SfcCore(server_url=emu.url, bearer_auth=emu.token, wall_clock=lambda: time.time() + 7200)
     result = images_download_file(
         core, image_id, tmp_path / "out.img", concurrency=1, transfer=config
     )

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from sfc_core import (
     InputValidationError,
     InternalServerError,
     LocalFileError,
-    RetryConfig,
     SfcConnectionError,
     SfcCore,
     SfcDefaultError,
@@ -49,7 +48,6 @@ from sfc_funcs.images_upload_file import (
     images_upload_file_async,
 )
 
-TOKEN = "upload-file-token"
 PART = 4 * KiB
 EXPIRED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
@@ -57,47 +55,6 @@ EXPIRED = (
 )
 
 UploadResult = Result[ImageUploadResponse, ImagesUploadFileError]
-
-
-@pytest.fixture(scope="module")
-def emulator_server() -> Iterator[Emulator]:
-    with Emulator(token=TOKEN, min_part_size=KiB) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(emulator_server: Emulator) -> Iterator[Emulator]:
-    emulator_server.reset()
-    clock = emulator_server.state.clock
-    yield emulator_server
-    emulator_server.state.clock = clock
-    emulator_server.reset()
-
-
-class Sleeps(list[float]):
-    """The waits a core was asked for."""
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def core(emu: Emulator, sleeps: Sleeps) -> Iterator[SfcCore]:
-    async def no_wait(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    sdk = SfcCore(
-        server_url=emu.url,
-        bearer_auth=TOKEN,
-        timeout=10.0,
-        retry=RetryConfig(max_attempts=4),
-        sleep=sleeps.append,
-        async_sleep=no_wait,
-    )
-    yield sdk
-    sdk.close()
 
 
 @pytest.fixture
@@ -338,7 +295,7 @@ def test_a_taken_name_is_the_start_upload_conflict(
 
 
 def test_a_503_with_retry_after_is_retried(
-    upload: Upload, emu: Emulator, tmp_path: Path, sleeps: Sleeps
+    upload: Upload, emu: Emulator, tmp_path: Path, sleeps: list[float]
 ) -> None:
     data = write_file(tmp_path / "disk.img", 3 * PART)
     emu.faults.add("storage_put", status=503, retry_after=7)
@@ -349,7 +306,7 @@ def test_a_503_with_retry_after_is_retried(
 
 
 def test_a_retry_after_date_is_honoured(
-    upload: Upload, emu: Emulator, tmp_path: Path, sleeps: Sleeps
+    upload: Upload, emu: Emulator, tmp_path: Path, sleeps: list[float]
 ) -> None:
     data = write_file(tmp_path / "disk.img", PART)
     emu.faults.add(
@@ -364,7 +321,7 @@ def test_a_retry_after_date_is_honoured(
 
 
 def test_a_dropped_connection_resends_the_part_from_its_first_byte(
-    upload: Upload, emu: Emulator, tmp_path: Path, sleeps: Sleeps
+    upload: Upload, emu: Emulator, tmp_path: Path, sleeps: list[float]
 ) -> None:
     data = write_file(tmp_path / "disk.img", 3 * PART)
     emu.faults.add("storage_put", drop_after_bytes=0)
@@ -473,12 +430,12 @@ def test_an_authorization_header_on_the_client_never_reaches_storage(
         def auth_flow(
             self, request: httpx.Request
         ) -> Generator[httpx.Request, httpx.Response, None]:
-            request.headers["authorization"] = f"Bearer {TOKEN}"
+            request.headers["authorization"] = f"Bearer {emu.token}"
             yield request
 
     data = write_file(tmp_path / "disk.img", 2 * PART)
-    with httpx.Client(headers={"authorization": f"Bearer {TOKEN}"}, auth=Bearer()) as client:
-        core = SfcCore(server_url=emu.url, bearer_auth=TOKEN, client=client)
+    with httpx.Client(headers={"authorization": f"Bearer {emu.token}"}, auth=Bearer()) as client:
+        core = SfcCore(server_url=emu.url, bearer_auth=emu.token, client=client)
         result = images_upload_file(
             core, tmp_path / "disk.img", "disk", part_size=PART, transfer=config
         )
@@ -791,7 +748,7 @@ def test_a_bug_in_a_worker_is_raised_not_returned(
             raise RuntimeError("hook bug")
 
     write_file(tmp_path / "disk.img", 10 * PART)
-    core = SfcCore(server_url=emu.url, bearer_auth=TOKEN, hooks=Hooks(before_request=(boom,)))
+    core = SfcCore(server_url=emu.url, bearer_auth=emu.token, hooks=Hooks(before_request=(boom,)))
     arguments = (core, tmp_path / "disk.img", "disk")
     options: dict[str, Any] = {"part_size": PART, "concurrency": 1, "transfer": config}
 
@@ -863,7 +820,7 @@ def test_an_interrupt_during_start_is_recovered_by_a_rerun(
             raise KeyboardInterrupt
 
     interrupted = SfcCore(
-        server_url=emu.url, bearer_auth=TOKEN, hooks=Hooks(after_success=(interrupt,))
+        server_url=emu.url, bearer_auth=emu.token, hooks=Hooks(after_success=(interrupt,))
     )
     with interrupted, pytest.raises(KeyboardInterrupt):
         images_upload_file(interrupted, tmp_path / "disk.img", "disk", transfer=config)
@@ -878,7 +835,9 @@ def test_an_older_image_of_the_same_name_is_never_adopted(
     theirs = images_start_upload(core, "disk").unwrap()
     write_file(tmp_path / "disk.img", 3 * PART)
     # This machine's clock an hour ahead: the existing image predates the intent by that much.
-    later = SfcCore(server_url=emu.url, bearer_auth=TOKEN, wall_clock=lambda: time.time() + 3600)
+    later = SfcCore(
+        server_url=emu.url, bearer_auth=emu.token, wall_clock=lambda: time.time() + 3600
+    )
     emu.faults.add("start_upload", drop_after_bytes=0)
     with later:
         lost = images_upload_file(later, tmp_path / "disk.img", "disk", transfer=config)

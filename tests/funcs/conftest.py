@@ -1,0 +1,44 @@
+"""Fixtures of the file-workflow tests: the session emulator with its clock put back after each
+test, and a core that records the waits it was asked for instead of waiting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sfc_core import RetryConfig, SfcCore
+from sfc_emulator import Emulator
+
+
+class Sleeps(list[float]):
+    """The waits a core was asked for."""
+
+
+@pytest.fixture
+def emu(emulator: Emulator) -> Iterator[Emulator]:
+    clock = emulator.state.clock
+    yield emulator
+    emulator.state.clock = clock
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def core(emulator: Emulator, sleeps: Sleeps) -> Iterator[SfcCore]:
+    async def no_wait(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    sdk = SfcCore(
+        server_url=emulator.url,
+        bearer_auth=emulator.token,
+        timeout=10.0,
+        retry=RetryConfig(max_attempts=4),
+        sleep=sleeps.append,
+        async_sleep=no_wait,
+    )
+    yield sdk
+    sdk.close()
