@@ -68,18 +68,7 @@ class HashSequencer:
             self._consume(memoryview(data)[self._cursor - offset :])
             self._drain()
             return True
-        known = self._held.get(offset)
-        if known is not None and len(known) >= len(data):
-            return True
-        if self._held_bytes + len(data) > self.budget:
-            return False
-        if known is not None:
-            self._held_bytes -= len(known)
-        else:
-            heapq.heappush(self._order, offset)
-        self._held[offset] = data
-        self._held_bytes += len(data)
-        return True
+        return self._hold(offset, data)
 
     def claim(self, offset: int, data: bytes) -> memoryview | bool:
         """``offer``, except that bytes at the cursor are not hashed but returned, with the claim.
@@ -96,6 +85,11 @@ class HashSequencer:
         if offset <= self._cursor and not self._claimed:
             self._claimed = True
             return memoryview(data)[self._cursor - offset :]
+        return self._hold(offset, data)
+
+    def _hold(self, offset: int, data: bytes) -> bool:
+        """Keep a chunk ahead of the cursor until it is reached; ``False`` when the budget is
+        spent (a chunk already held at least as long is kept as it is)."""
         known = self._held.get(offset)
         if known is not None and len(known) >= len(data):
             return True
