@@ -3,7 +3,9 @@ test, and a core that records the waits it was asked for instead of waiting."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import pytest
 
@@ -42,3 +44,32 @@ def core(emulator: Emulator, sleeps: Sleeps) -> Iterator[SfcCore]:
     )
     yield sdk
     sdk.close()
+
+
+InMode = Callable[..., Any]
+
+
+@pytest.fixture(params=["sync", "async"])
+def in_mode(request: pytest.FixtureRequest) -> InMode:
+    """``in_mode(sync_fn, async_fn, core, *args, **kwargs)`` calls the form under test; the
+    async form runs in a fresh event loop and closes the core's async client after."""
+
+    def run(
+        sync: Callable[..., Any],
+        async_: Callable[..., Coroutine[Any, Any, Any]],
+        core: SfcCore,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if request.param == "sync":
+            return sync(core, *args, **kwargs)
+
+        async def go() -> Any:
+            try:
+                return await async_(core, *args, **kwargs)
+            finally:
+                await core.aclose()
+
+        return asyncio.run(go())
+
+    return run

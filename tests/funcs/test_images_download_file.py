@@ -19,6 +19,7 @@ import pytest
 from returns.pipeline import is_successful
 from returns.result import Result
 
+from funcs.conftest import InMode
 from sfc_core import (
     ConflictError,
     InputValidationError,
@@ -64,22 +65,16 @@ def config(tmp_path: Path) -> TransferConfig:
 Download = Callable[..., DownloadResult]
 
 
-@pytest.fixture(params=["sync", "async"])
-def download(request: pytest.FixtureRequest, core: SfcCore, config: TransferConfig) -> Download:
+@pytest.fixture
+def download(in_mode: InMode, core: SfcCore, config: TransferConfig) -> Download:
     """``download(image_id, dest, **kwargs)`` in the form under test, with the test config."""
 
     def run(image_id: str, dest: Path, **kwargs: Any) -> DownloadResult:
         kwargs.setdefault("transfer", config)
-        if request.param == "sync":
-            return images_download_file(core, image_id, dest, **kwargs)
-
-        async def go() -> DownloadResult:
-            try:
-                return await images_download_file_async(core, image_id, dest, **kwargs)
-            finally:
-                await core.aclose()
-
-        return asyncio.run(go())
+        result: DownloadResult = in_mode(
+            images_download_file, images_download_file_async, core, image_id, dest, **kwargs
+        )
+        return result
 
     return run
 

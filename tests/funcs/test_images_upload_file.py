@@ -20,6 +20,7 @@ from attrs import evolve
 from returns.pipeline import is_successful
 from returns.result import Result
 
+from funcs.conftest import InMode
 from sfc_core import (
     ConflictError,
     FileChangedError,
@@ -67,22 +68,16 @@ def config(tmp_path: Path) -> TransferConfig:
 Upload = Callable[..., UploadResult]
 
 
-@pytest.fixture(params=["sync", "async"])
-def upload(request: pytest.FixtureRequest, core: SfcCore, config: TransferConfig) -> Upload:
+@pytest.fixture
+def upload(in_mode: InMode, core: SfcCore, config: TransferConfig) -> Upload:
     """``upload(path, name, **kwargs)`` in the form under test, with the test config."""
 
     def run(path: Path, name: str, **kwargs: Any) -> UploadResult:
         kwargs.setdefault("transfer", config)
-        if request.param == "sync":
-            return images_upload_file(core, path, name, **kwargs)
-
-        async def go() -> UploadResult:
-            try:
-                return await images_upload_file_async(core, path, name, **kwargs)
-            finally:
-                await core.aclose()
-
-        return asyncio.run(go())
+        result: UploadResult = in_mode(
+            images_upload_file, images_upload_file_async, core, path, name, **kwargs
+        )
+        return result
 
     return run
 
