@@ -79,8 +79,10 @@ def test_ctrl_c_leaves_a_resumable_upload(
 def test_ctrl_c_on_a_terminal_ends_the_bar_before_the_message(
     cli_env: dict[str, str], emulator: Emulator, make_file: MakeFile, tmp_path: Path
 ) -> None:
-    disk = make_file("bar.img", 3 * 5 * MIB, seed=4)
-    emulator.faults.add("storage_put", delay=0.4, times=100)
+    # Slow enough that, however loaded the machine, the signal lands mid-upload and not while
+    # the interpreter is already shutting down.
+    disk = make_file("bar.img", 6 * 5 * MIB, seed=4)
+    emulator.faults.add("storage_put", delay=2.0, times=100)
     command = ["images", "upload", str(disk), "--name", "bar", "--part-size", "5MiB"]
     master, slave = pty.openpty()
     process = subprocess.Popen(
